@@ -1,0 +1,93 @@
+// Package alarms provides a service's CloudWatch alarms: target 5xx and unhealthy hosts
+// (the deployment alarms that roll a bad deploy back), load balancer 5xx, and the tasks' CPU
+// and memory.
+package alarms
+
+import (
+	"errors"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	cw "github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
+	elb "github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/keelstack/keel/infra/internal/cdkconv"
+)
+
+type Props struct {
+	LoadBalancer elb.ApplicationLoadBalancer
+	TargetGroup  elb.ApplicationTargetGroup
+	// TopicARN, when set, is notified on ALARM and OK.
+	TopicARN           string
+	Target5xxPerMinute int
+	ELB5xxPerMinute    int
+	CPUPercent         int
+	MemoryPercent      int
+	EvaluationMinutes  int
+}
+
+func (p Props) validate() error {
+	if p.LoadBalancer == nil || p.TargetGroup == nil {
+		return errors.New("alarms: LoadBalancer and TargetGroup are required")
+	}
+	if p.EvaluationMinutes < 1 {
+		return errors.New("alarms: EvaluationMinutes must be at least 1")
+	}
+	return nil
+}
+
+type Alarms struct {
+	constructs.Construct
+	// Deployment are the alarms ECS watches during a deployment to roll it back.
+	Deployment []cw.IAlarm
+	props      Props
+	action     cw.IAlarmAction
+}
+
+// New creates the load balancer alarms. Call WatchService once the service exists: the
+// deployment alarms must exist before the service that names them.
+func New(scope constructs.Construct, id string, props Props) *Alarms {
+	if err := props.validate(); err != nil {
+		panic(err)
+	}
+	a := &Alarms{Construct: constructs.NewConstruct(scope, jsii.String(id)), props: props}
+	if props.TopicARN != "" {
+		a.action = awscloudwatchactions.NewSnsAction(awssns.Topic_FromTopicArn(a.Construct, jsii.String("Topic"), jsii.String(props.TopicARN)))
+	}
+	perMinute := &cw.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(1)), Statistic: jsii.String("Sum")}
+	target5xx := a.alarm("Target5xx", "Targets answered 5xx", props.TargetGroup.Metrics().HttpCodeTarget(elb.HttpCodeTarget_TARGET_5XX_COUNT, perMinute), props.Target5xxPerMinute)
+	unhealthy := a.alarm("UnhealthyHosts", "Targets failed the ALB health check",
+		props.TargetGroup.Metrics().UnhealthyHostCount(&cw.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(1)), Statistic: jsii.String("Maximum")}), 1)
+	a.alarm("Elb5xx", "The load balancer answered 5xx itself (no healthy target, timeouts)", props.LoadBalancer.Metrics().HttpCodeElb(elb.HttpCodeElb_ELB_5XX_COUNT, perMinute), props.ELB5xxPerMinute)
+	a.Deployment = []cw.IAlarm{target5xx, unhealthy}
+	return a
+}
+
+// WatchService adds the CPU and memory alarms of svc.
+func (a *Alarms) WatchService(svc awsecs.FargateService) {
+	period := &cw.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(1))}
+	a.alarm("Cpu", "Service CPU utilisation is high", svc.MetricCpuUtilization(period), a.props.CPUPercent)
+	a.alarm("Memory", "Service memory utilisation is high", svc.MetricMemoryUtilization(period), a.props.MemoryPercent)
+}
+
+// alarm fires when the metric reaches threshold in every one of EvaluationMinutes periods.
+// Missing data is not breaching: no requests means no errors.
+func (a *Alarms) alarm(id, description string, metric cw.IMetric, threshold int) cw.Alarm {
+	alarm := cw.NewAlarm(a.Construct, jsii.String(id), &cw.AlarmProps{
+		Metric:             metric,
+		AlarmDescription:   jsii.String(description),
+		Threshold:          cdkconv.Int(threshold),
+		EvaluationPeriods:  cdkconv.Int(a.props.EvaluationMinutes),
+		ComparisonOperator: cw.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+		TreatMissingData:   cw.TreatMissingData_NOT_BREACHING,
+	})
+	if a.action != nil {
+		alarm.AddAlarmAction(a.action)
+		alarm.AddOkAction(a.action)
+	}
+	return alarm
+}

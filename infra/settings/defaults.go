@@ -1,0 +1,62 @@
+package settings
+
+import "fmt"
+
+// ExampleAccount is the AWS documentation's example account. The defaults use it so that
+// `make synth` works on a machine with no account; a deploy with real credentials for another
+// account is refused by the CDK CLI before it touches anything.
+const ExampleAccount = "123456789012"
+
+const defaultRegion = "eu-west-1"
+
+// Defaults returns the built-in settings of a stage.
+func Defaults(stage string) (Stage, error) {
+	base := Stage{
+		Name:              stage,
+		Account:           ExampleAccount,
+		Region:            defaultRegion,
+		AvailabilityZones: []string{defaultRegion + "a", defaultRegion + "b"},
+		Secrets: Secrets{
+			ConfigARN:     exampleSecretARN(stage, "vsync-config", "Q1w2E3"),
+			PassphraseARN: exampleSecretARN(stage, "vsync-passphrase", "R4t5Y6"),
+		},
+		Task:        Task{CPU: 256, MemoryMiB: 512, ARM64: true},
+		Scaling:     Scaling{MinTasks: 1, MaxTasks: 2, CPUPercent: 60, MemoryPercent: 75, RequestsPerTarget: 1000},
+		HealthCheck: HealthCheck{IntervalSeconds: 10, TimeoutSeconds: 5, HealthyThreshold: 2, UnhealthyThreshold: 3, GracePeriodSeconds: 30},
+		Drain:       Drain{DeregistrationDelaySeconds: 5, StopTimeoutSeconds: 30, ShutdownBudgetSeconds: 20},
+		App:         App{Port: 8080, BootTimeoutSeconds: 10, FreshnessIntervalSeconds: 30, LogLevel: "info"},
+		Logs:        Logs{RetentionDays: 7, RemovalPolicy: "destroy"},
+		Alarms:      Alarms{Target5xxPerMinute: 5, ELB5xxPerMinute: 5, CPUPercent: 85, MemoryPercent: 85, EvaluationMinutes: 3},
+	}
+	switch stage {
+	case "dev":
+		base.Network = Network{NatGateways: 0, PublicTasks: true}
+		base.Task.ECSExec = true
+	case "staging":
+		base.Network = Network{NatGateways: 1}
+		base.Task = Task{CPU: 512, MemoryMiB: 1024, ARM64: true, ContainerInsights: true}
+		base.Scaling.MinTasks, base.Scaling.MaxTasks = 2, 4
+		base.Drain = Drain{DeregistrationDelaySeconds: 30, StopTimeoutSeconds: 45, ShutdownBudgetSeconds: 30}
+		base.Logs = Logs{RetentionDays: 30, RemovalPolicy: "retain"}
+	case "prod":
+		base.Network = Network{NatGateways: 2}
+		base.Task = Task{CPU: 1024, MemoryMiB: 2048, ARM64: true, ContainerInsights: true}
+		base.Scaling.MinTasks, base.Scaling.MaxTasks = 3, 12
+		base.HealthCheck.GracePeriodSeconds = 60
+		base.Drain = Drain{DeregistrationDelaySeconds: 45, StopTimeoutSeconds: 60, ShutdownBudgetSeconds: 40}
+		base.Logs = Logs{RetentionDays: 90, RemovalPolicy: "retain"}
+		base.Alarms.EvaluationMinutes = 2
+		base.Protect = true
+	default:
+		return Stage{}, unknownStage(stage)
+	}
+	return base, nil
+}
+
+func exampleSecretARN(stage, name, suffix string) string {
+	return fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:keel/%s/%s-%s", defaultRegion, ExampleAccount, stage, name, suffix)
+}
+
+func unknownStage(stage string) error {
+	return fmt.Errorf("unknown stage %q: the stages are %v; fix the context key (keel:<stage>) or the STAGE argument", stage, Names)
+}

@@ -1,0 +1,112 @@
+// Package settings holds the typed per-stage configuration of the CDK app: Go defaults for
+// each stage, overridden from cdk.json context ("keel:<stage>"), validated before any
+// construct is built. It imports no CDK package, so its rules are cheap to test.
+package settings
+
+// Stage is everything that differs between dev, staging and prod. JSON names are the names
+// used in cdk.json overrides and in every validation message.
+type Stage struct {
+	Name string `json:"-"`
+
+	Account           string   `json:"account"`
+	Region            string   `json:"region"`
+	AvailabilityZones []string `json:"availabilityZones"` // explicit, so that synth needs no AZ lookup
+
+	Network Network `json:"network"`
+	Secrets Secrets `json:"secrets"`
+	// CertificateARN turns on HTTPS (and the HTTP->HTTPS redirect) when set.
+	CertificateARN string `json:"certificateArn"`
+
+	Task        Task        `json:"task"`
+	Scaling     Scaling     `json:"scaling"`
+	HealthCheck HealthCheck `json:"healthCheck"`
+	Drain       Drain       `json:"drain"`
+	App         App         `json:"app"`
+	Logs        Logs        `json:"logs"`
+	Alarms      Alarms      `json:"alarms"`
+
+	// Protect turns on stack termination protection and ALB deletion protection.
+	Protect bool `json:"protect"`
+}
+
+// Network is a new VPC (VpcID empty) or an imported one, named by IDs (no lookup at synth).
+type Network struct {
+	VpcID            string   `json:"vpcId"`
+	PublicSubnetIDs  []string `json:"publicSubnetIds"`
+	PrivateSubnetIDs []string `json:"privateSubnetIds"`
+	// NatGateways is the NAT count of a new VPC.
+	NatGateways int `json:"natGateways"`
+	// PublicTasks runs tasks in public subnets with public IPs (dev, to need no NAT).
+	PublicTasks bool `json:"publicTasks"`
+}
+
+// Secrets are the two complete Secrets Manager ARNs the task reads at start, and the
+// customer-managed KMS key that encrypts them, if any.
+type Secrets struct {
+	ConfigARN     string `json:"configArn"`
+	PassphraseARN string `json:"passphraseArn"`
+	KMSKeyARN     string `json:"kmsKeyArn"`
+}
+
+type Task struct {
+	CPU               int  `json:"cpu"`       // CPU units (256 = 0.25 vCPU)
+	MemoryMiB         int  `json:"memoryMiB"` // must pair with CPU as Fargate offers
+	ARM64             bool `json:"arm64"`
+	Spot              bool `json:"spot"`
+	ECSExec           bool `json:"ecsExec"`
+	ContainerInsights bool `json:"containerInsights"`
+}
+
+// Scaling bounds the task count. There is no desired count in the template: CloudFormation
+// would reset a scaled-out service to it on every deploy. The service starts at MinTasks.
+type Scaling struct {
+	MinTasks          int `json:"minTasks"`
+	MaxTasks          int `json:"maxTasks"`
+	CPUPercent        int `json:"cpuPercent"`
+	MemoryPercent     int `json:"memoryPercent"`
+	RequestsPerTarget int `json:"requestsPerTarget"` // per task per minute
+}
+
+// HealthCheck is the ALB target group's check of /healthz and ECS's grace period.
+type HealthCheck struct {
+	IntervalSeconds    int `json:"intervalSeconds"`
+	TimeoutSeconds     int `json:"timeoutSeconds"`
+	HealthyThreshold   int `json:"healthyThreshold"`
+	UnhealthyThreshold int `json:"unhealthyThreshold"`
+	GracePeriodSeconds int `json:"gracePeriodSeconds"`
+}
+
+// Drain is the stop sequence: the ALB drains the target for DeregistrationDelaySeconds, then
+// ECS sends SIGTERM, the app drains in-flight requests within ShutdownBudgetSeconds, and ECS
+// sends SIGKILL at StopTimeoutSeconds.
+type Drain struct {
+	DeregistrationDelaySeconds int `json:"deregistrationDelaySeconds"`
+	StopTimeoutSeconds         int `json:"stopTimeoutSeconds"`
+	ShutdownBudgetSeconds      int `json:"shutdownBudgetSeconds"`
+}
+
+// App is what the container is told through its (non-secret) environment.
+type App struct {
+	Port                     int    `json:"port"`
+	BootTimeoutSeconds       int    `json:"bootTimeoutSeconds"`
+	FreshnessIntervalSeconds int    `json:"freshnessIntervalSeconds"`
+	LogLevel                 string `json:"logLevel"`
+}
+
+type Logs struct {
+	RetentionDays int    `json:"retentionDays"`
+	RemovalPolicy string `json:"removalPolicy"` // "retain" or "destroy"
+}
+
+// Alarms sets thresholds; TopicARN, when set, receives alarm and OK notifications.
+type Alarms struct {
+	TopicARN           string `json:"topicArn"`
+	Target5xxPerMinute int    `json:"target5xxPerMinute"`
+	ELB5xxPerMinute    int    `json:"elb5xxPerMinute"`
+	CPUPercent         int    `json:"cpuPercent"`
+	MemoryPercent      int    `json:"memoryPercent"`
+	EvaluationMinutes  int    `json:"evaluationMinutes"`
+}
+
+// Names lists the stages in deploy order.
+var Names = []string{"dev", "staging", "prod"}

@@ -1,0 +1,53 @@
+package stage
+
+import (
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/keelstack/keel/infra/ingress"
+	"github.com/keelstack/keel/infra/service"
+	"github.com/keelstack/keel/infra/settings"
+)
+
+// suppressNag records, rule by rule, why an AwsSolutions finding does not apply here. Each
+// suppression sits on the one resource it is about.
+func suppressNag(s settings.Stage, in *ingress.Ingress, svc *service.Service) {
+	suppress(in.SecurityGroup.Node().DefaultChild(), "AwsSolutions-EC23",
+		"The load balancer is the service's public entry point: it accepts HTTP(S) from anywhere on 80/443 only; tasks accept traffic from this group alone.")
+	suppress(in.AccessLogs, "AwsSolutions-S1",
+		"This bucket is the ALB access-log sink; logging access to it would need another sink for that log, and so on.")
+	suppress(svc.TaskDefinition, "AwsSolutions-ECS2",
+		"The environment holds only non-secret settings (port, timeouts, log level); VSYNC_CONFIG and VSYNC_PASSPHRASE come from Secrets Manager through `secrets`.")
+	suppressWildcard(svc.TaskDefinition.ObtainExecutionRole(), nil,
+		"ecr:GetAuthorizationToken has no resource-level permissions (IAM requires Resource *); every other statement names its repository, log group or secret.")
+	if s.Task.ECSExec {
+		// The session log writes name the service's log group; ":*" is its streams.
+		ownStreams := &cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::arn:[^:]+:logs:[a-z0-9-]+:\d{12}:log-group:<Logs[0-9A-F]{8}>:\*$/`)}
+		suppressWildcard(svc.TaskDefinition.TaskRole(), ownStreams,
+			"ECS Exec's ssmmessages channel actions and logs:DescribeLogGroups support no resource-level permissions; session logs may write any stream of the service's own log group, nothing else.")
+	}
+	if !s.Task.ContainerInsights {
+		suppress(svc.Cluster.Node().DefaultChild(), "AwsSolutions-ECS4",
+			"Container Insights is off in this stage by its settings (task.containerInsights) to save cost; service CPU and memory are still alarmed.")
+	}
+}
+
+func suppress(c constructs.IConstruct, rule, reason string) {
+	cdknag.NagSuppressions_AddResourceSuppressions(c, &[]*cdknag.NagPackSuppression{{Id: jsii.String(rule), Reason: jsii.String(reason)}}, jsii.Bool(true))
+}
+
+// suppressWildcard accepts Resource::* and, when given, one more pattern: any other wildcard
+// still fails.
+func suppressWildcard(c constructs.IConstruct, also *cdknag.RegexAppliesTo, reason string) {
+	appliesTo := []interface{}{jsii.String("Resource::*")}
+	if also != nil {
+		appliesTo = append(appliesTo, also)
+	}
+	cdknag.NagSuppressions_AddResourceSuppressions(c, &[]*cdknag.NagPackSuppression{{
+		Id:        jsii.String("AwsSolutions-IAM5"),
+		Reason:    jsii.String(reason),
+		AppliesTo: &appliesTo,
+	}}, jsii.Bool(true))
+}
+

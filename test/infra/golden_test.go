@@ -1,0 +1,54 @@
+package infra
+
+import (
+	"bytes"
+	"encoding/json"
+	"path/filepath"
+	"regexp"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/keelstack/keel/test/internal/testenv"
+)
+
+// assetHash matches the content hashes that move when only the app's source changes.
+var assetHash = regexp.MustCompile(`[0-9a-f]{64}`)
+
+// normalize drops what changes without a change to the infrastructure: the image asset hash,
+// the bootstrap version check, and the CDK's analytics metadata.
+func normalize(tp template) []byte {
+	b, _ := json.Marshal(tp)
+	var out map[string]any
+	_ = json.Unmarshal(assetHash.ReplaceAll(b, []byte("<asset-hash>")), &out)
+	delete(out["Parameters"].(map[string]any), "BootstrapVersion")
+	if len(out["Parameters"].(map[string]any)) == 0 {
+		delete(out, "Parameters")
+	}
+	delete(out, "Rules")
+	delete(out["Resources"].(map[string]any), "CDKMetadata")
+	delete(out, "Conditions") // only CDKMetadata's region condition lives there
+	var pretty bytes.Buffer
+	enc := json.NewEncoder(&pretty)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(out)
+	return pretty.Bytes()
+}
+
+func TestGolden(t *testing.T) {
+	s := app(t)
+	for _, name := range []string{"dev", "staging", "prod"} {
+		t.Run(name, func(t *testing.T) {
+			got := normalize(s.templates[name])
+			want := testenv.WriteOrCompare(t, filepath.Join("testdata", name+".golden.json"), got)
+			if bytes.Equal(got, want) {
+				return
+			}
+			var g, w any
+			_ = json.Unmarshal(got, &g)
+			_ = json.Unmarshal(want, &w)
+			t.Fatalf("%s template differs from its golden file (-golden +synthesized); if the change is intended, run go test ./... -update:\n%s", name, cmp.Diff(w, g))
+		})
+	}
+}

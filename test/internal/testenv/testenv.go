@@ -1,0 +1,91 @@
+// Package testenv is what the test packages of this module share: the repository root, the
+// cdk.json context, the -update flag for golden files, and tools that must not be skipped on
+// CI.
+package testenv
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// Update rewrites golden files instead of comparing with them: go test ./... -update
+var Update = flag.Bool("update", false, "rewrite golden files")
+
+// FindRepoRoot is the nearest directory upwards holding cdk.json.
+func FindRepoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "cdk.json")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no cdk.json above the test directory")
+		}
+		dir = parent
+	}
+}
+
+// RepoRoot is FindRepoRoot for a test.
+func RepoRoot(t testing.TB) string {
+	t.Helper()
+	root, err := FindRepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// ReadCDKContext is cdk.json's context: what `cdk synth` passes to the app.
+func ReadCDKContext(root string) (map[string]any, error) {
+	b, err := os.ReadFile(filepath.Join(root, "cdk.json"))
+	if err != nil {
+		return nil, err
+	}
+	var cfg struct {
+		Context map[string]any `json:"context"`
+	}
+	if err := json.Unmarshal(b, &cfg); err != nil {
+		return nil, fmt.Errorf("cdk.json: %w", err)
+	}
+	return cfg.Context, nil
+}
+
+// Tool returns the path of a tool that scripts/install-tools provides. Missing, it fails the
+// test on CI and skips it elsewhere, naming the command that installs it.
+func Tool(t testing.TB, rel, install string) string {
+	t.Helper()
+	path := filepath.Join(RepoRoot(t), rel)
+	if _, err := os.Stat(path); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is missing on CI: %s (make test runs it)", rel, install)
+		}
+		t.Skipf("%s is missing: run %s (make test does)", rel, install)
+	}
+	return path
+}
+
+// WriteOrCompare writes got to the golden file when -update is set; otherwise returns the
+// golden content for the caller to compare.
+func WriteOrCompare(t testing.TB, path string, got []byte) []byte {
+	t.Helper()
+	if *Update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v: run go test ./... -update to create it", err)
+	}
+	return want
+}
