@@ -11,6 +11,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export KEEL_VERSITYGW := $(CURDIR)/.tools/bin/versitygw
 GO_MODULES := app infra test
 FUZZTIME ?= 30s
+CDK_OUT ?= cdk.out
 
 .PHONY: help
 help: ## list the targets
@@ -23,8 +24,8 @@ tools: ## install the pinned CDK CLI and local S3 server (cached by version)
 .PHONY: synth
 synth: ## synthesize every stage into cdk.out, built-in template validation on
 	@scripts/install-tools cdk
-	$(CDK) synth '**' --no-notices --quiet
-	@echo "synth: one assembly per stage in cdk.out/ ($(STAGES))"
+	$(CDK) synth '**' --no-notices --quiet --output '$(CDK_OUT)'
+	@echo "synth: one assembly per stage in $(CDK_OUT)/ ($(STAGES)); template validation report: $(CDK_OUT)/validation-report.json"
 
 .PHONY: test
 test: tools ## run every test of every module (what CI runs)

@@ -15,7 +15,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
 	elb "github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -137,6 +137,9 @@ func New(scope constructs.Construct, id string, props Props) *Service {
 	s.Cluster = awsecs.NewCluster(c, jsii.String("Cluster"), cp)
 	s.TaskDefinition = newTaskDefinition(c, props)
 	s.Container = addContainer(s.TaskDefinition, props)
+	if props.Secrets.KMSKeyARN != "" {
+		grantKeyThroughSecretsManager(s.TaskDefinition, props.Secrets.KMSKeyARN)
+	}
 	s.Service = newFargateService(c, s.Cluster, s.TaskDefinition, props)
 	s.Service.AttachToApplicationTargetGroup(props.TargetGroup)
 	addScaling(s.Service, props)
@@ -178,8 +181,8 @@ func addContainer(td awsecs.FargateTaskDefinition, props Props) awsecs.Container
 		PortMappings:           &[]*awsecs.PortMapping{{ContainerPort: cdkconv.Int(props.Port), Protocol: awsecs.Protocol_TCP}},
 		Environment:            &env,
 		Secrets: &map[string]awsecs.Secret{
-			"VSYNC_CONFIG":     secret(td, "ConfigSecret", props.Secrets.ConfigARN, props.Secrets.KMSKeyARN),
-			"VSYNC_PASSPHRASE": secret(td, "PassphraseSecret", props.Secrets.PassphraseARN, props.Secrets.KMSKeyARN),
+			"VSYNC_CONFIG":     secret(td, "ConfigSecret", props.Secrets.ConfigARN),
+			"VSYNC_PASSPHRASE": secret(td, "PassphraseSecret", props.Secrets.PassphraseARN),
 		},
 		HealthCheck: &awsecs.HealthCheck{
 			Command:     jsii.Strings(props.HealthCheck.Command...),
@@ -205,14 +208,24 @@ func addContainer(td awsecs.FargateTaskDefinition, props Props) awsecs.Container
 }
 
 // secret imports a secret by its complete ARN. The container's use of it grants the
-// execution role (never the task role) read access to exactly this ARN, and kms:Decrypt on
-// the key through Secrets Manager only.
-func secret(scope constructs.Construct, id, arn, kmsKeyARN string) awsecs.Secret {
-	attrs := &awssecretsmanager.SecretAttributes{SecretCompleteArn: jsii.String(arn)}
-	if kmsKeyARN != "" {
-		attrs.EncryptionKey = awskms.Key_FromKeyArn(scope, jsii.String(id+"Key"), jsii.String(kmsKeyARN))
-	}
-	return awsecs.Secret_FromSecretsManager(awssecretsmanager.Secret_FromSecretAttributes(scope, jsii.String(id), attrs), nil)
+// execution role (never the task role) read access to exactly this ARN.
+func secret(scope constructs.Construct, id, arn string) awsecs.Secret {
+	return awsecs.Secret_FromSecretsManager(awssecretsmanager.Secret_FromSecretCompleteArn(scope, jsii.String(id), jsii.String(arn)), nil)
+}
+
+// grantKeyThroughSecretsManager lets the execution role decrypt with the secrets' key, only
+// when Secrets Manager asks. Written out because the CDK's own path (an imported key on the
+// imported secret) drops the statement silently: the grantee it builds is a ViaServicePrincipal,
+// which has no policy to add to, and an imported key has no key policy to add to either.
+func grantKeyThroughSecretsManager(td awsecs.FargateTaskDefinition, kmsKeyARN string) {
+	region := awscdk.Stack_Of(td).Region()
+	td.ObtainExecutionRole().AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("kms:Decrypt"),
+		Resources: jsii.Strings(kmsKeyARN),
+		Conditions: &map[string]any{"StringEquals": map[string]any{
+			"kms:ViaService": awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("secretsmanager."), region, jsii.String(".amazonaws.com")}),
+		}},
+	}))
 }
 
 func newFargateService(scope constructs.Construct, cluster awsecs.Cluster, td awsecs.FargateTaskDefinition, props Props) awsecs.FargateService {

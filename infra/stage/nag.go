@@ -50,4 +50,3 @@ func suppressWildcard(c constructs.IConstruct, also *cdknag.RegexAppliesTo, reas
 		AppliesTo: &appliesTo,
 	}}, jsii.Bool(true))
 }
-

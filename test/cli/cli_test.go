@@ -1,0 +1,106 @@
+// Package cli runs the README's commands the way a user does: make and the pinned CDK CLI,
+// offline, with the built-in template validation on.
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/keelstack/keel/test/internal/testenv"
+)
+
+// offlineEnv is the process environment with no AWS credentials to find: none in the
+// environment, and the shared files pointed at nothing (HOME stays, for Go's and jsii's caches).
+func offlineEnv(extra ...string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AWS_") && !strings.HasPrefix(kv, "CDK_") {
+			env = append(env, kv)
+		}
+	}
+	env = append(env, "AWS_CONFIG_FILE=/nonexistent/aws-config", "AWS_SHARED_CREDENTIALS_FILE=/nonexistent/aws-credentials")
+	return append(env, extra...)
+}
+
+func runIn(t *testing.T, dir string, env []string, name string, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir, cmd.Env = dir, env
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// TestMakeSynth is README command (1): every stage synthesizes offline with the built-in
+// template validation on, cdk-nag clean, and the validation report has no finding.
+func TestMakeSynth(t *testing.T) {
+	root := testenv.RepoRoot(t)
+	testenv.Tool(t, "node_modules/.bin/cdk", "scripts/install-tools cdk")
+	out := t.TempDir()
+	log, err := runIn(t, root, offlineEnv(), "make", "-s", "synth", "CDK_OUT="+out)
+	if err != nil {
+		t.Fatalf("make synth: %v\n%s", err, log)
+	}
+	for _, stage := range []string{"dev", "staging", "prod"} {
+		if m, _ := filepath.Glob(filepath.Join(out, "assembly-"+stage, "*.template.json")); len(m) != 1 {
+			t.Errorf("no %s template in %s", stage, out)
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(out, "validation-report.json"))
+	if err != nil {
+		t.Fatalf("no validation report: the built-in template validation did not run: %v", err)
+	}
+	var report struct {
+		PluginReports []struct {
+			PluginName           string `json:"pluginName"`
+			Violations           []any  `json:"violations"`
+			SuppressedViolations []any  `json:"suppressedViolations"`
+		} `json:"pluginReports"`
+	}
+	if err := json.Unmarshal(b, &report); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range report.PluginReports {
+		if len(r.Violations)+len(r.SuppressedViolations) > 0 {
+			t.Errorf("%s reports findings:\n%s", r.PluginName, b)
+		}
+	}
+	if strings.Contains(log, "AwsSolutions-") {
+		t.Errorf("cdk-nag findings in the synth output:\n%s", log)
+	}
+}
+
+// TestSynthRejectsBadOverride: a bad cdk.json/-c override fails synth with the app's message.
+func TestSynthRejectsBadOverride(t *testing.T) {
+	root := testenv.RepoRoot(t)
+	cdk := testenv.Tool(t, "node_modules/.bin/cdk", "scripts/install-tools cdk")
+	log, err := runIn(t, root, offlineEnv("CDK_VALIDATION=false"), cdk, "synth", "**", "--no-notices", "-q", "-o", t.TempDir(),
+		"-c", `keel:prod={"drain":{"stopTimeoutSeconds":150}}`)
+	if err == nil {
+		t.Fatalf("synth accepted stopTimeoutSeconds 150:\n%s", log)
+	}
+	if !strings.Contains(log, "keel:prod.drain.stopTimeoutSeconds = 150: Fargate accepts 2 to 120") || strings.Contains(log, "goroutine") {
+		t.Fatalf("synth output does not name the setting clearly:\n%s", log)
+	}
+}
+
+// TestDiffAndDeployGuards: without credentials, or with an unknown stage, diff and deploy stop
+// at once with a message and a non-zero status, touching nothing.
+func TestDiffAndDeployGuards(t *testing.T) {
+	root := testenv.RepoRoot(t)
+	testenv.Tool(t, "node_modules/.bin/cdk", "scripts/install-tools cdk")
+	for _, tt := range []struct{ args, want string }{
+		{"diff STAGE=dev", "make diff: no AWS credentials found"},
+		{"deploy STAGE=prod", "make deploy: no AWS credentials found"},
+		{"diff STAGE=qa", "STAGE='qa' is not a stage"},
+		{"deploy", "STAGE='' is not a stage"},
+	} {
+		log, err := runIn(t, root, offlineEnv(), "make", append([]string{"-s"}, strings.Fields(tt.args)...)...)
+		if exit, ok := err.(*exec.ExitError); !ok || exit.ExitCode() == 0 || !strings.Contains(log, tt.want) {
+			t.Errorf("make %s: %v\n%s\nwant a failure saying %q", tt.args, err, log, tt.want)
+		}
+	}
+}

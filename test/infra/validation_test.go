@@ -1,0 +1,72 @@
+package infra
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+
+	"github.com/keelstack/keel/infra/stage"
+)
+
+// TestInvalidSettingsFailSynth: each bad setting stops the app before any construct exists,
+// with one message naming the setting, the value and the fix.
+func TestInvalidSettingsFailSynth(t *testing.T) {
+	tests := []struct {
+		name    string
+		context map[string]any
+		want    []string // all must appear in the message
+	}{
+		{"unknown stage", map[string]any{"keel:qa": map[string]any{}}, []string{`"keel:qa"`, `unknown stage "qa"`, "dev staging prod"}},
+		{"unknown setting", prod(map[string]any{"scaling": map[string]any{"maxTask": 3}}), []string{"keel:prod", `unknown field "maxTask"`}},
+		{"wrong type", prod(map[string]any{"task": map[string]any{"cpu": "big"}}), []string{"keel:prod", "task.cpu"}},
+		{"malformed secret ARN", prod(secrets("configArn", "keel/prod/vsync-config")), []string{"keel:prod.secrets.configArn", `"keel/prod/vsync-config"`, "complete secret ARN"}},
+		{"secret ARN without suffix", prod(secrets("passphraseArn", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:keel/prod/vsync-passphrase")), []string{"keel:prod.secrets.passphraseArn", "partial ARN", "AccessDenied"}},
+		{"malformed KMS ARN", prod(secrets("kmsKeyArn", "alias/vsync")), []string{"keel:prod.secrets.kmsKeyArn", "key ARN"}},
+		{"certificate in another region", prod(map[string]any{"certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/abc"}), []string{"keel:prod.certificateArn", "region eu-west-1"}},
+		{"cpu/memory pair", prod(map[string]any{"task": map[string]any{"cpu": 256, "memoryMiB": 4096}}), []string{"keel:prod.task.memoryMiB = 4096", "512, 1024, 2048"}},
+		{"cpu size", prod(map[string]any{"task": map[string]any{"cpu": 300}}), []string{"keel:prod.task.cpu = 300"}},
+		{"spot on arm64", prod(map[string]any{"task": map[string]any{"spot": true}}), []string{"keel:prod.task.spot", "X86_64"}},
+		{"deregistration delay", prod(drain("deregistrationDelaySeconds", 3601)), []string{"keel:prod.drain.deregistrationDelaySeconds = 3601", "0 to 3600"}},
+		{"stop timeout above Fargate's cap", prod(drain("stopTimeoutSeconds", 150)), []string{"keel:prod.drain.stopTimeoutSeconds = 150", "2 to 120"}},
+		{"drain chain does not fit", prod(drain("shutdownBudgetSeconds", 58)), []string{"keel:prod.drain.shutdownBudgetSeconds = 58", "at most 55", "SIGKILL"}},
+		{"account", prod(map[string]any{"account": "1234"}), []string{"keel:prod.account", "12 digits"}},
+		{"one availability zone", prod(map[string]any{"availabilityZones": []any{"eu-west-1a"}, "network": map[string]any{"natGateways": 1}}), []string{"keel:prod.availabilityZones", "at least 2"}},
+		{"private tasks without NAT", prod(map[string]any{"network": map[string]any{"natGateways": 0}}), []string{"keel:prod.network.natGateways = 0", "publicTasks"}},
+		{"imported VPC without subnets", prod(map[string]any{"network": map[string]any{"vpcId": "vpc-0123456789abcdef0", "natGateways": 0, "privateSubnetIds": []any{"subnet-0000000000000000c", "subnet-0000000000000000d"}}}), []string{"keel:prod.network.publicSubnetIds = []", "one subnet per availability zone"}},
+		{"health check timeout", prod(map[string]any{"healthCheck": map[string]any{"timeoutSeconds": 10}}), []string{"keel:prod.healthCheck.timeoutSeconds = 10", "less than healthCheck.intervalSeconds"}},
+		{"threshold", prod(map[string]any{"healthCheck": map[string]any{"unhealthyThreshold": 1}}), []string{"keel:prod.healthCheck.unhealthyThreshold = 1", "2 to 10"}},
+		{"grace shorter than boot", prod(map[string]any{"healthCheck": map[string]any{"gracePeriodSeconds": 5}}), []string{"keel:prod.healthCheck.gracePeriodSeconds = 5", "app.bootTimeoutSeconds"}},
+		{"scaling bounds", prod(map[string]any{"scaling": map[string]any{"minTasks": 4, "maxTasks": 2}}), []string{"keel:prod.scaling.maxTasks = 2"}},
+		{"log retention", prod(map[string]any{"logs": map[string]any{"retentionDays": 10}}), []string{"keel:prod.logs.retentionDays = 10", "CloudWatch Logs accepts"}},
+		{"removal policy", prod(map[string]any{"logs": map[string]any{"removalPolicy": "keep"}}), []string{"keel:prod.logs.removalPolicy", `"retain" or "destroy"`}},
+		{"log level", prod(map[string]any{"app": map[string]any{"logLevel": "verbose"}}), []string{"keel:prod.app.logLevel"}},
+		{"privileged port", prod(map[string]any{"app": map[string]any{"port": 80}}), []string{"keel:prod.app.port = 80", "non-root"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := stage.Build(awscdk.NewApp(nil), tt.context, stage.Image{})
+			if err == nil {
+				t.Fatal("Build accepted the settings")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error does not mention %q:\n%v", w, err)
+				}
+			}
+			if lines := strings.Count(err.Error(), "\n") + 1; lines != 1 {
+				t.Errorf("one bad setting gave %d lines:\n%v", lines, err)
+			}
+		})
+	}
+}
+
+func prod(overrides map[string]any) map[string]any { return map[string]any{"keel:prod": overrides} }
+
+func secrets(key, value string) map[string]any {
+	return map[string]any{"secrets": map[string]any{key: value}}
+}
+
+func drain(key string, value int) map[string]any {
+	return map[string]any{"drain": map[string]any{key: value}}
+}

@@ -1,0 +1,83 @@
+package infra
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+const (
+	kmsKey  = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	certARN = "arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"
+)
+
+// stagingVariant overrides staging only, through the same context key cdk.json uses.
+var stagingVariant = map[string]any{"keel:staging": map[string]any{
+	"certificateArn": certARN,
+	"secrets":        map[string]any{"kmsKeyArn": kmsKey},
+	"network": map[string]any{
+		"vpcId":            "vpc-0123456789abcdef0",
+		"publicSubnetIds":  []any{"subnet-0000000000000000a", "subnet-0000000000000000b"},
+		"privateSubnetIds": []any{"subnet-0000000000000000c", "subnet-0000000000000000d"},
+		"natGateways":      0,
+	},
+	"task": map[string]any{"arm64": false, "spot": true},
+}}
+
+func TestOverrideChangesOnlyItsStage(t *testing.T) {
+	base := app(t)
+	variant, err := synth(stagingVariant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"dev", "prod"} {
+		if !bytes.Equal(normalize(base.templates[name]), normalize(variant.templates[name])) {
+			t.Errorf("overriding staging changed the %s template", name)
+		}
+	}
+	if bytes.Equal(normalize(base.templates["staging"]), normalize(variant.templates["staging"])) {
+		t.Fatal("the staging override changed nothing")
+	}
+
+	tp := variant.templates["staging"]
+	t.Run("kms", func(t *testing.T) {
+		want := `{"Action":"kms:Decrypt","Condition":{"StringEquals":{"kms:ViaService":"secretsmanager.eu-west-1.amazonaws.com"}},"Effect":"Allow","Resource":"` + kmsKey + `"}`
+		if got := jsonOf(policy(t, tp, "AppTaskExecutionRoleDefaultPolicy")); !strings.Contains(got, want) {
+			t.Errorf("execution role lacks %s:\n%s", want, got)
+		}
+		if strings.Contains(jsonOf(policy(t, tp, "AppTaskTaskRoleDefaultPolicy")), "kms:") {
+			t.Error("task role can use the key")
+		}
+	})
+	t.Run("https", func(t *testing.T) {
+		listeners := map[float64]map[string]any{}
+		for _, l := range tp.resources("AWS::ElasticLoadBalancingV2::Listener") {
+			p := l["Properties"].(map[string]any)
+			listeners[p["Port"].(float64)] = p
+		}
+		https, http := listeners[443], listeners[80]
+		if https == nil || https["Protocol"] != "HTTPS" || get(https, "Certificates", 0, "CertificateArn") != certARN || get(https, "DefaultActions", 0, "Type") != "forward" {
+			t.Errorf("HTTPS listener = %s", jsonOf(https))
+		}
+		if http == nil || get(http, "DefaultActions", 0, "Type") != "redirect" || get(http, "DefaultActions", 0, "RedirectConfig", "Port") != "443" {
+			t.Errorf("HTTP listener = %s, want a redirect to 443", jsonOf(http))
+		}
+	})
+	t.Run("imported vpc", func(t *testing.T) {
+		if n := len(tp.resources("AWS::EC2::VPC")) + len(tp.resources("AWS::EC2::Subnet")); n != 0 {
+			t.Errorf("an imported VPC created %d VPC/subnet resources", n)
+		}
+		if got := jsonOf(get(tp.props(t, "AWS::ECS::Service"), "NetworkConfiguration", "AwsvpcConfiguration", "Subnets")); got != `["subnet-0000000000000000c","subnet-0000000000000000d"]` {
+			t.Errorf("tasks in %s, want the private subnet IDs", got)
+		}
+	})
+	t.Run("spot", func(t *testing.T) {
+		svc := tp.props(t, "AWS::ECS::Service")
+		if jsonOf(svc["CapacityProviderStrategy"]) != `[{"CapacityProvider":"FARGATE_SPOT","Weight":1}]` || svc["LaunchType"] != nil {
+			t.Errorf("capacity = %s launch type %v", jsonOf(svc["CapacityProviderStrategy"]), svc["LaunchType"])
+		}
+		if arch := get(tp.props(t, "AWS::ECS::TaskDefinition"), "RuntimePlatform", "CpuArchitecture"); arch != "X86_64" {
+			t.Errorf("spot task architecture %v", arch)
+		}
+	})
+}
