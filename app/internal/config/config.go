@@ -1,0 +1,131 @@
+// Package config reads the service's settings from its environment. The names and defaults
+// match what the CDK app puts in the task definition; VSYNC_* are read by vsync itself.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+)
+
+type Config struct {
+	Port int
+	// LogLevel is the minimum level of the JSON logs.
+	LogLevel slog.Level
+	// BootTimeout bounds vsync.Open: past it the process exits non-zero.
+	BootTimeout time.Duration
+	// ShutdownBudget bounds the drain after SIGTERM; it must fit in the task's stop timeout.
+	ShutdownBudget time.Duration
+	// DrainDelay keeps serving (with health checks failing) before the listener closes, for
+	// load balancers that only learn from health checks; on ECS the target is already
+	// deregistered when SIGTERM arrives, so it is 0 there.
+	DrainDelay time.Duration
+	// FreshnessInterval is the least time between two S3 freshness checks.
+	FreshnessInterval time.Duration
+	// FreshnessWait bounds how long a health check waits for a running freshness check
+	// before it answers with the last known state.
+	FreshnessWait time.Duration
+	// Keys are the vault keys the service uses: their sources are logged at boot.
+	Keys []string
+}
+
+// Load reads the environment through lookup (os.LookupEnv in production).
+func Load(lookup func(string) (string, bool)) (Config, error) {
+	r := reader{lookup: lookup}
+	c := Config{
+		Port:              r.int("PORT", 8080),
+		LogLevel:          r.level("LOG_LEVEL", slog.LevelInfo),
+		BootTimeout:       r.duration("BOOT_TIMEOUT", 10*time.Second),
+		ShutdownBudget:    r.duration("SHUTDOWN_BUDGET", 20*time.Second),
+		DrainDelay:        r.duration("DRAIN_DELAY", 0),
+		FreshnessInterval: r.duration("FRESHNESS_INTERVAL", 30*time.Second),
+		FreshnessWait:     r.duration("FRESHNESS_WAIT", 250*time.Millisecond),
+		Keys:              r.list("VAULT_KEYS", []string{"DATABASE_URL"}),
+	}
+	if c.Port < 1 || c.Port > 65535 {
+		r.fail("PORT", fmt.Sprint(c.Port), "use a TCP port from 1 to 65535")
+	}
+	for _, d := range []struct {
+		name  string
+		value time.Duration
+	}{{"BOOT_TIMEOUT", c.BootTimeout}, {"SHUTDOWN_BUDGET", c.ShutdownBudget}, {"FRESHNESS_INTERVAL", c.FreshnessInterval}, {"FRESHNESS_WAIT", c.FreshnessWait}} {
+		if d.value <= 0 {
+			r.fail(d.name, d.value.String(), "use a positive duration such as 10s")
+		}
+	}
+	if c.DrainDelay < 0 || c.DrainDelay >= c.ShutdownBudget {
+		r.fail("DRAIN_DELAY", c.DrainDelay.String(), "use 0 or a duration below SHUTDOWN_BUDGET")
+	}
+	return c, errors.Join(r.errs...)
+}
+
+// reader collects one error per bad variable, naming it, its value and the fix.
+type reader struct {
+	lookup func(string) (string, bool)
+	errs   []error
+}
+
+func (r *reader) fail(name, value, fix string) {
+	r.errs = append(r.errs, fmt.Errorf("%s=%q: %s", name, value, fix))
+}
+
+func (r *reader) get(name string) (string, bool) {
+	v, ok := r.lookup(name)
+	if !ok || strings.TrimSpace(v) == "" {
+		return "", false
+	}
+	return strings.TrimSpace(v), true
+}
+
+func (r *reader) int(name string, def int) int {
+	v, ok := r.get(name)
+	if !ok {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		r.fail(name, v, "use a whole number")
+	}
+	return n
+}
+
+func (r *reader) duration(name string, def time.Duration) time.Duration {
+	v, ok := r.get(name)
+	if !ok {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		r.fail(name, v, "use a Go duration such as 500ms, 10s or 1m")
+	}
+	return d
+}
+
+func (r *reader) level(name string, def slog.Level) slog.Level {
+	v, ok := r.get(name)
+	if !ok {
+		return def
+	}
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(v)); err != nil {
+		r.fail(name, v, "use debug, info, warn or error")
+	}
+	return l
+}
+
+func (r *reader) list(name string, def []string) []string {
+	v, ok := r.get(name)
+	if !ok {
+		return def
+	}
+	var out []string
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}

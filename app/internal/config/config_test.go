@@ -1,0 +1,51 @@
+package config
+
+import (
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(kv map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := kv[k]; return v, ok }
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Port != 8080 || c.LogLevel != slog.LevelInfo || c.BootTimeout != 10*time.Second || c.ShutdownBudget != 20*time.Second ||
+		c.DrainDelay != 0 || c.FreshnessInterval != 30*time.Second || strings.Join(c.Keys, ",") != "DATABASE_URL" {
+		t.Fatalf("defaults = %+v", c)
+	}
+}
+
+func TestOverrides(t *testing.T) {
+	c, err := Load(env(map[string]string{"PORT": "9000", "LOG_LEVEL": "debug", "SHUTDOWN_BUDGET": "40s", "DRAIN_DELAY": "2s", "VAULT_KEYS": "A, B,,C"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Port != 9000 || c.LogLevel != slog.LevelDebug || c.ShutdownBudget != 40*time.Second || c.DrainDelay != 2*time.Second || strings.Join(c.Keys, ",") != "A,B,C" {
+		t.Fatalf("overrides = %+v", c)
+	}
+}
+
+func TestErrorsNameVariableValueAndFix(t *testing.T) {
+	for _, tt := range []struct {
+		kv   map[string]string
+		want string
+	}{
+		{map[string]string{"PORT": "http"}, `PORT="http": use a whole number`},
+		{map[string]string{"PORT": "70000"}, `PORT="70000": use a TCP port`},
+		{map[string]string{"BOOT_TIMEOUT": "10"}, `BOOT_TIMEOUT="10": use a Go duration`},
+		{map[string]string{"SHUTDOWN_BUDGET": "-1s"}, `SHUTDOWN_BUDGET="-1s": use a positive duration`},
+		{map[string]string{"DRAIN_DELAY": "30s"}, `DRAIN_DELAY="30s": use 0 or a duration below SHUTDOWN_BUDGET`},
+		{map[string]string{"LOG_LEVEL": "loud"}, `LOG_LEVEL="loud": use debug, info, warn or error`},
+	} {
+		if _, err := Load(env(tt.kv)); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%v: error %v, want %q", tt.kv, err, tt.want)
+		}
+	}
+}

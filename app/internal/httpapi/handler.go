@@ -1,0 +1,122 @@
+// Package httpapi is the service's HTTP surface: the health endpoints the ALB and ECS use, a
+// small example API, and the middleware every request goes through.
+package httpapi
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/keelstack/keel/app/internal/health"
+)
+
+// Deps is what the handlers need.
+type Deps struct {
+	Logger  *slog.Logger
+	Monitor *health.Monitor
+	// FreshnessWait bounds how long /healthz waits for an S3 freshness check.
+	FreshnessWait time.Duration
+	Version       string
+	// MaxBodyBytes bounds request bodies.
+	MaxBodyBytes int64
+}
+
+// New returns the service's handler with its middleware.
+func New(d Deps) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", get(d.healthz))
+	mux.HandleFunc("/livez", get(livez))
+	mux.HandleFunc("/readyz", get(d.readyz))
+	mux.HandleFunc("/api/v1/database", get(d.database))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		problem(w, r, http.StatusNotFound, "no such resource", "")
+	})
+	return chain(mux,
+		requestID,
+		accessLog(d.Logger),
+		recoverPanics(d.Logger),
+		limitBody(d.MaxBodyBytes),
+		closeWhileDraining(d.Monitor),
+	)
+}
+
+// healthz is the ALB's check: 200 whenever the service can serve, whatever S3 says (an S3
+// outage must not drain every task at once); 503 while booting or draining.
+func (d Deps) healthz(w http.ResponseWriter, r *http.Request) {
+	phase, vault, freshness := d.Monitor.State()
+	if phase != health.Ready {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": phase.String(), "version": d.Version})
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		health.Report
+		Env     string `json:"env"`
+		Version string `json:"version"`
+	}{freshness.Report(r.Context(), d.FreshnessWait), vault.Env(), d.Version})
+}
+
+// livez is the container health check's: is the process serving HTTP? No S3, no vault.
+func livez(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "alive"})
+}
+
+func (d Deps) readyz(w http.ResponseWriter, _ *http.Request) {
+	phase, vault, _ := d.Monitor.State()
+	body := map[string]any{"ready": phase == health.Ready, "phase": phase.String(), "version": d.Version}
+	if vault != nil {
+		body["gen"] = vault.Generation()
+	}
+	status := http.StatusOK
+	if phase != health.Ready {
+		status = http.StatusServiceUnavailable
+	}
+	writeJSON(w, status, body)
+}
+
+// database is the example of a handler using a vault value: it says whether DATABASE_URL is
+// configured and by which tier, and never returns the value.
+func (d Deps) database(w http.ResponseWriter, r *http.Request) {
+	phase, vault, _ := d.Monitor.State()
+	if phase != health.Ready {
+		problem(w, r, http.StatusServiceUnavailable, "not ready", "the service is "+phase.String())
+		return
+	}
+	const key = "DATABASE_URL"
+	value, ok := vault.GetEnv(key)
+	writeJSON(w, http.StatusOK, map[string]any{"key": key, "configured": ok && value != "", "source": vault.EnvSource(key)})
+}
+
+// get restricts a handler to GET and HEAD, answering others with a 405 problem.
+func get(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			problem(w, r, http.StatusMethodNotAllowed, "method not allowed", r.Method+" is not supported here")
+			return
+		}
+		h(w, r)
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// problem writes an RFC 9457 problem document.
+func problem(w http.ResponseWriter, r *http.Request, status int, title, detail string) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	body := map[string]any{"type": "about:blank", "title": title, "status": status, "instance": r.URL.Path}
+	if detail != "" {
+		body["detail"] = detail
+	}
+	if id := w.Header().Get(requestIDHeader); id != "" {
+		body["requestId"] = id
+	}
+	_ = json.NewEncoder(w).Encode(body)
+}
