@@ -4,9 +4,14 @@ package httpapi
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/keelstack/keel/app/internal/health"
 )
@@ -29,6 +34,7 @@ func New(d Deps) http.Handler {
 	mux.HandleFunc("/livez", get(livez))
 	mux.HandleFunc("/readyz", get(d.readyz))
 	mux.HandleFunc("/api/v1/database", get(d.database))
+	mux.HandleFunc("/api/v1/greetings", post(greet))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		problem(w, r, http.StatusNotFound, "no such resource", "")
 	})
@@ -75,10 +81,11 @@ func (d Deps) readyz(w http.ResponseWriter, _ *http.Request) {
 }
 
 // database is the example of a handler using a vault value: it says whether DATABASE_URL is
-// configured and by which tier, and never returns the value.
+// configured and by which tier, and never returns the value. It serves while draining too:
+// requests that still arrive then must not fail.
 func (d Deps) database(w http.ResponseWriter, r *http.Request) {
 	phase, vault, _ := d.Monitor.State()
-	if phase != health.Ready {
+	if vault == nil {
 		problem(w, r, http.StatusServiceUnavailable, "not ready", "the service is "+phase.String())
 		return
 	}
@@ -87,11 +94,38 @@ func (d Deps) database(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"key": key, "configured": ok && value != "", "source": vault.EnvSource(key)})
 }
 
-// get restricts a handler to GET and HEAD, answering others with a 405 problem.
-func get(h http.HandlerFunc) http.HandlerFunc {
+// greet is the example of a handler that reads a JSON body: {"name": "..."}.
+func greet(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Name string `json:"name"`
+	}
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			problem(w, r, http.StatusRequestEntityTooLarge, "body too large", fmt.Sprintf("the limit is %d bytes", tooLarge.Limit))
+			return
+		}
+		problem(w, r, http.StatusBadRequest, "malformed body", `send {"name": "..."} as JSON`)
+		return
+	}
+	if n := utf8.RuneCountInString(in.Name); n < 1 || n > 100 {
+		problem(w, r, http.StatusUnprocessableEntity, "invalid name", "name must be 1 to 100 characters")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"greeting": "Hello, " + in.Name})
+}
+
+// get restricts a handler to GET and HEAD; post to POST.
+func get(h http.HandlerFunc) http.HandlerFunc  { return only(h, http.MethodGet, http.MethodHead) }
+func post(h http.HandlerFunc) http.HandlerFunc { return only(h, http.MethodPost) }
+
+// only answers methods other than methods with a 405 problem.
+func only(h http.HandlerFunc, methods ...string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
+		if !slices.Contains(methods, r.Method) {
+			w.Header().Set("Allow", strings.Join(methods, ", "))
 			problem(w, r, http.StatusMethodNotAllowed, "method not allowed", r.Method+" is not supported here")
 			return
 		}

@@ -139,6 +139,9 @@ func TestDatabaseNeverReturnsTheValue(t *testing.T) {
 	if rec.Code != 200 || b["configured"] != true || b["source"] != "vault" || strings.Contains(rec.Body.String(), "hunter2") {
 		t.Fatalf("%d %s", rec.Code, rec.Body)
 	}
+	if rec := newFixture(t, health.Draining).do("GET", "/api/v1/database"); rec.Code != 200 {
+		t.Fatalf("while draining: %d, want requests still served", rec.Code)
+	}
 	if rec := newFixture(t, health.Booting).do("GET", "/api/v1/database"); rec.Code != 503 || rec.Header().Get("Content-Type") != "application/problem+json" {
 		t.Fatalf("while booting: %d %s", rec.Code, rec.Header().Get("Content-Type"))
 	}
@@ -155,6 +158,31 @@ func TestProblems(t *testing.T) {
 		if rec.Code != tt.code || rec.Header().Get("Content-Type") != "application/problem+json" || b["status"] != float64(tt.code) || b["requestId"] != "abc-123" {
 			t.Errorf("%s %s: %d %s %v", tt.method, tt.path, rec.Code, rec.Header().Get("Content-Type"), b)
 		}
+	}
+}
+
+func TestGreetings(t *testing.T) {
+	f := newFixture(t, health.Ready)
+	post := func(body string) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		f.handler.ServeHTTP(rec, httptest.NewRequest("POST", "/api/v1/greetings", strings.NewReader(body)))
+		return rec
+	}
+	if rec := post(`{"name":"Ada"}`); rec.Code != 200 || body(t, rec)["greeting"] != "Hello, Ada" {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+	for in, code := range map[string]int{
+		`{"name":`:               400,
+		`{"name":"x","extra":1}`: 400,
+		`{"name":""}`:            422,
+		`{"name":"` + strings.Repeat("x", 2000) + `"}`: 413, // over the fixture's 1 KiB limit
+	} {
+		if rec := post(in); rec.Code != code || rec.Header().Get("Content-Type") != "application/problem+json" {
+			t.Errorf("%.30s: %d %s, want %d problem", in, rec.Code, rec.Body, code)
+		}
+	}
+	if rec := f.do("GET", "/api/v1/greetings"); rec.Code != 405 || rec.Header().Get("Allow") != "POST" {
+		t.Errorf("GET greetings: %d Allow=%q", rec.Code, rec.Header().Get("Allow"))
 	}
 }
 
