@@ -9,7 +9,7 @@ CDK := node_modules/.bin/cdk
 export CDK_DISABLE_CLI_TELEMETRY := true
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export KEEL_VERSITYGW := $(CURDIR)/.tools/bin/versitygw
-GO_MODULES := app infra test
+GO_MODULES := app infra test tools
 FUZZTIME ?= 30s
 CDK_OUT ?= cdk.out
 

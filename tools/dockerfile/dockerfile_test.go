@@ -44,6 +44,10 @@ func TestRepositoryDockerfile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	rt, err := ExtractRuntime(dt)
+	if err != nil || strings.Join(rt.Argv(), " ") != "/server serve" || strings.Join(rt.Healthcheck, " ") != "/server healthcheck" || rt.User != "65532:65532" {
+		t.Fatalf("runtime = %+v, %v", rt, err)
+	}
 	if gb.Output != "/out/server" || !strings.Contains(gb.Script, "./cmd/server") || gb.Env["GOWORK"] != "off" {
 		t.Fatalf("go build = %+v", gb)
 	}
