@@ -180,9 +180,6 @@ func (c *Client) Files() []string {
 // Generation is the gen read from latest.meta at Open (0 when there was none).
 func (c *Client) Generation() int { return c.gen }
 
-// Env is the config's env label.
-func (c *Client) Env() string { return c.cfg.Env }
-
 // RemoteGeneration re-reads the manifest (to classify errors as Open does) and latest.meta. It
 // does not change the local generation.
 func (c *Client) RemoteGeneration(ctx context.Context) (int64, error) {

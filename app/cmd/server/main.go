@@ -73,9 +73,16 @@ func serve(ctx context.Context, lookupEnv func(string) (string, bool), stdout io
 		return usageError{fmt.Errorf("%w: invalid configuration", server.ErrReported)}
 	}
 	open := func(ctx context.Context) (server.OpenedVault, error) {
-		return vsync.Open(ctx, vsync.WithEnv(lookupEnv), vsync.WithWarnings(func(msg string) { log.Warn(msg) }))
+		return vsync.Open(ctx, vaultOptions(lookupEnv, log)...)
 	}
 	return server.Run(ctx, cfg, log, open)
+}
+
+// vaultOptions are this package's two extensions over the upstream vsync API: the inputs
+// come from the injected environment, and _FILE warnings go to the JSON log. With the upstream
+// module, return nil: it reads the process environment and warns on stderr itself.
+func vaultOptions(lookupEnv func(string) (string, bool), log *slog.Logger) []vsync.Option {
+	return []vsync.Option{vsync.WithEnv(lookupEnv), vsync.WithWarnings(func(msg string) { log.Warn(msg) })}
 }
 
 // healthcheck probes the liveness endpoint on loopback: the image has no shell or curl.

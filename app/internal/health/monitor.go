@@ -21,13 +21,14 @@ func (p Phase) String() string {
 	return [...]string{"booting", "ready", "draining"}[p]
 }
 
-// Vault is what the service uses of an opened vault; *vsync.Client is one.
+// Vault is what the service uses of an opened vault: the upstream vsync API only, so that
+// *vsync.Client of either module is one.
 type Vault interface {
 	GetEnv(key string) (string, bool)
 	EnvSource(key string) vsync.Source
 	Generation() int
-	Env() string
 	Close() error
+	String() string // <vsync:redacted gen=N env=E>
 }
 
 // Monitor holds the phase, and once ready the vault and its freshness.

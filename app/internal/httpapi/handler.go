@@ -50,16 +50,15 @@ func New(d Deps) http.Handler {
 // healthz is the ALB's check: 200 whenever the service can serve, whatever S3 says (an S3
 // outage must not drain every task at once); 503 while booting or draining.
 func (d Deps) healthz(w http.ResponseWriter, r *http.Request) {
-	phase, vault, freshness := d.Monitor.State()
+	phase, _, freshness := d.Monitor.State()
 	if phase != health.Ready {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": phase.String(), "version": d.Version})
 		return
 	}
 	writeJSON(w, http.StatusOK, struct {
 		health.Report
-		Env     string `json:"env"`
 		Version string `json:"version"`
-	}{freshness.Report(r.Context(), d.FreshnessWait), vault.Env(), d.Version})
+	}{freshness.Report(r.Context(), d.FreshnessWait), d.Version})
 }
 
 // livez is the container health check's: is the process serving HTTP? No S3, no vault.

@@ -27,7 +27,7 @@ func (v fakeVault) EnvSource(k string) vsync.Source {
 	return vsync.SourceMissing
 }
 func (v fakeVault) Generation() int { return 7 }
-func (v fakeVault) Env() string     { return "test" }
+func (v fakeVault) String() string  { return "<vsync:redacted gen=7 env=test>" }
 func (v fakeVault) Close() error    { return nil }
 
 type fixture struct {

@@ -104,7 +104,7 @@ func boot(ctx context.Context, cfg config.Config, log *slog.Logger, open Opener)
 	for _, k := range cfg.Keys {
 		sources[k] = vault.EnvSource(k).String()
 	}
-	log.Info("vault opened", "version", buildinfo.Version, "commit", buildinfo.Commit, "gen", vault.Generation(), "env", vault.Env(), "sources", sources)
+	log.Info("vault opened", "version", buildinfo.Version, "commit", buildinfo.Commit, "gen", vault.Generation(), "vault", vault.String(), "sources", sources)
 	return vault, nil
 }
 
