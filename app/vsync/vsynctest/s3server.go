@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -36,6 +37,7 @@ type S3Server struct {
 	Name     string
 	Endpoint string
 	stop     func()
+	bin      string // versitygw's binary, for its admin commands
 	// mode switches the gofakes3 front: "" serves, "500" fails every request, "hang" blocks.
 	mode atomic.Value
 }
@@ -110,43 +112,76 @@ func VersityGWPath(t testing.TB) string {
 	return path
 }
 
-// StartVersityGW runs a versitygw process (posix backend, IAM directory so that unknown keys
-// get a real 403) holding Bucket.
+// StartVersityGW runs a versitygw process for a test (see LaunchVersityGW), stopped at cleanup.
 func StartVersityGW(t testing.TB, bin string) *S3Server {
 	t.Helper()
-	dir := t.TempDir()
+	s, err := LaunchVersityGW(bin, t.TempDir(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// LaunchVersityGW runs versitygw (posix backend under dir, IAM directory so that unknown keys
+// get a real 403) on addr ("" for a free loopback port), holding Bucket, with the root test
+// key. The caller stops it.
+func LaunchVersityGW(bin, dir, addr string) (*S3Server, error) {
 	data, iam := filepath.Join(dir, "data"), filepath.Join(dir, "iam")
 	for _, d := range []string{data, iam} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 	}
-	addr := freeAddr(t)
+	if addr == "" {
+		var err error
+		if addr, err = loopbackAddr(); err != nil {
+			return nil, err
+		}
+	}
 	cmd := exec.Command(bin, "--port", addr, "--iam-dir", iam, "posix", data)
 	cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY="+AccessKey, "ROOT_SECRET_KEY="+SecretKey)
 	logf, err := os.Create(filepath.Join(dir, "versitygw.log"))
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("start versitygw: %v", err)
+		return nil, fmt.Errorf("start versitygw: %w", err)
 	}
-	stopped := false
-	s := &S3Server{Name: "versitygw", Endpoint: "http://" + addr}
+	var once sync.Once
+	s := &S3Server{Name: "versitygw", Endpoint: "http://" + addr, bin: bin}
 	s.stop = func() {
-		if !stopped {
-			stopped = true
+		once.Do(func() {
 			_ = cmd.Process.Kill()
 			_ = cmd.Wait()
-		}
+			logf.Close()
+		})
 	}
-	t.Cleanup(s.stop)
 	if err := waitCreateBucket(s); err != nil {
+		s.Stop()
 		log, _ := os.ReadFile(logf.Name())
-		t.Fatalf("versitygw did not come up: %v\n%s", err, log)
+		return nil, fmt.Errorf("versitygw did not come up: %v\n%s", err, log)
 	}
-	return s
+	return s, nil
+}
+
+// AddReader creates a user that may only GET objects under prefix: what a vault token's key
+// should be able to do, and nothing more.
+func (s *S3Server) AddReader(ctx context.Context, accessKey, secretKey, prefix string) error {
+	if s.bin == "" {
+		return fmt.Errorf("%w (this is %s)", errNotVersity, s.Name)
+	}
+	out, err := exec.CommandContext(ctx, s.bin, "admin", "--access", AccessKey, "--secret", SecretKey, "--endpoint-url", s.Endpoint,
+		"create-user", "--access", accessKey, "--secret", secretKey, "--role", "user").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("versitygw admin create-user: %v: %s", err, out)
+	}
+	policy := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":[%q]},"Action":["s3:GetObject"],"Resource":["arn:aws:s3:::%s/%s*"]}]}`,
+		accessKey, Bucket, prefix)
+	client := vsync.NewS3Client(s.Endpoint, Region, credentials.NewStaticCredentialsProvider(AccessKey, SecretKey, ""))
+	_, err = client.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(Bucket), Policy: aws.String(policy)})
+	return err
 }
 
 func waitCreateBucket(s *S3Server) error {
@@ -166,23 +201,29 @@ func waitCreateBucket(s *S3Server) error {
 	}
 }
 
-func freeAddr(t testing.TB) string {
-	t.Helper()
+func loopbackAddr() (string, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	defer l.Close()
-	return l.Addr().String()
+	return l.Addr().String(), nil
 }
 
 // RefusedEndpoint is an http endpoint on loopback where nothing listens.
 func RefusedEndpoint(t testing.TB) string {
 	t.Helper()
-	return "http://" + freeAddr(t)
+	addr, err := loopbackAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "http://" + addr
 }
 
-var errNotInProcess = errors.New("vsynctest: fault injection needs the in-process server")
+var (
+	errNotInProcess = errors.New("vsynctest: fault injection needs the in-process server")
+	errNotVersity   = errors.New("vsynctest: users need the versitygw server")
+)
 
 // CanFail reports whether Fail works on s.
 func (s *S3Server) CanFail() error {

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/keelstack/keel/app/vsync"
+)
+
+// status compares a local env file (and assets) with the published generation, by name.
+func status(ctx context.Context, args []string, e env, stdout, stderr io.Writer) error {
+	fs := newFlags("status", stderr)
+	var t target
+	t.register(fs, e)
+	envFile := fs.String("env-file", "", "the local env file")
+	var assets assetFlags
+	fs.Var(&assets, "asset", "name=path of a local asset (repeatable)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := t.check(); err != nil {
+		return err
+	}
+	passphrase, err := e.secret("VAULT_PASSPHRASE")
+	if err != nil {
+		return err
+	}
+	local, err := loadRelease(*envFile, assets)
+	if err != nil {
+		return err
+	}
+	store, err := t.writer(ctx)
+	if err != nil {
+		return err
+	}
+	remote, p, err := vsync.ReadRelease(ctx, store, t.config("", ""), passphrase)
+	if err != nil {
+		if vsync.CanonicalName(err) == "S3UnreachableError" {
+			return describe(err, "read "+t.where())
+		}
+		return fmt.Errorf("%s: %w", vsync.CanonicalName(err), err)
+	}
+	fmt.Fprintf(stdout, "remote generation %d (bundle v=%s) at %s\n", p.Generation, p.TS, t.where())
+	kv := diff(local.KV, remote.KV, func(a, b string) bool { return a == b })
+	files := diff(local.Assets, remote.Assets, bytes.Equal)
+	if kv == "" && files == "" {
+		fmt.Fprintln(stdout, "local files match the published generation")
+		return nil
+	}
+	fmt.Fprintf(stdout, "local files differ from the published generation (run vault push to publish them):\n%s%s", kv, files)
+	return nil
+}
+
+// diff lists the names only in local, only in remote, and in both with other content.
+func diff[V any](local, remote map[string]V, equal func(a, b V) bool) string {
+	var added, removed, changed []string
+	for _, k := range slices.Sorted(maps.Keys(local)) {
+		r, ok := remote[k]
+		switch {
+		case !ok:
+			added = append(added, k)
+		case !equal(local[k], r):
+			changed = append(changed, k)
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(remote)) {
+		if _, ok := local[k]; !ok {
+			removed = append(removed, k)
+		}
+	}
+	var b strings.Builder
+	for _, l := range []struct {
+		what  string
+		names []string
+	}{{"only local", added}, {"only published", removed}, {"changed", changed}} {
+		if len(l.names) > 0 {
+			fmt.Fprintf(&b, "  %s: %s\n", l.what, strings.Join(l.names, " "))
+		}
+	}
+	return b.String()
+}
