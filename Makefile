@@ -44,6 +44,12 @@ deploy: check-stage ## deploy STAGE (needs AWS credentials for the stage's accou
 	@scripts/require-aws-credentials deploy
 	$(CDK) deploy '$(STAGE)/*' --no-notices $(DEPLOY_FLAGS)
 
+.PHONY: dev
+dev: ## run the service locally on a local S3 server with a sample vault (PORT=8080); Ctrl-C stops it
+	@scripts/install-tools versitygw
+	@go build -o bin/devstack ./tools/cmd/devstack
+	@exec bin/devstack --port $(or $(PORT),8080)
+
 .PHONY: fuzz
 fuzz: ## run each vsync fuzz target for FUZZTIME (default 30s)
 	@for f in FuzzDecodeConfig FuzzOpenEnvelope FuzzParseManifest FuzzParseVault; do \
