@@ -199,6 +199,29 @@ func TestVaultRunbook(t *testing.T) {
 		}
 	})
 
+	t.Run("concurrent pushes stay consistent", func(t *testing.T) {
+		var cmds []*exec.Cmd
+		for range 4 {
+			cmd := exec.Command(vaultBin, append([]string{"push", "--env-file", envFile}, cli.flags...)...)
+			cmd.Env = append(append([]string{}, cli.env...), "VAULT_PASSPHRASE="+newPass)
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			cmds = append(cmds, cmd)
+		}
+		succeeded := 0
+		for _, cmd := range cmds {
+			if cmd.Wait() == nil {
+				succeeded++
+			}
+		}
+		out, errOut, code := cli.run(t, []string{"VSYNC_CONFIG=" + token, "VSYNC_PASSPHRASE=" + newPass}, "verify")
+		if code != 0 || succeeded == 0 {
+			t.Fatalf("%d of 4 concurrent pushes succeeded; verify: exit %d %s%s", succeeded, code, out, errOut)
+		}
+		t.Logf("%d of 4 concurrent pushes won; the losers failed cleanly; %s", succeeded, strings.Split(out, "\n")[1])
+	})
+
 	t.Run("a killed push leaves a readable vault", func(t *testing.T) {
 		big := filepath.Join(t.TempDir(), "big")
 		os.WriteFile(big, bytes.Repeat([]byte("x"), 900<<10), 0o600)
