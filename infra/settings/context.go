@@ -36,10 +36,30 @@ func FromContext(context map[string]any) ([]Stage, error) {
 		errs = append(errs, err)
 		stages = append(stages, s)
 	}
+	errs = append(errs, oneProviderPerAccount(stages))
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	return stages, nil
+}
+
+// oneProviderPerAccount: IAM allows one OIDC provider per URL in an account, so only one
+// stage per account may create GitHub's.
+func oneProviderPerAccount(stages []Stage) error {
+	creator := map[string]string{}
+	var errs []error
+	for _, s := range stages {
+		if s.GitHub.OIDCProviderARN != "" {
+			continue
+		}
+		if first, ok := creator[s.Account]; ok {
+			errs = append(errs, fmt.Errorf(`%s%s.github.oidcProviderArn = "": %s%s already creates the GitHub OIDC provider of account %s (one per account); set it to %s`,
+				ContextPrefix, s.Name, ContextPrefix, first, s.Account, GitHubProviderARN(s.Account)))
+			continue
+		}
+		creator[s.Account] = s.Name
+	}
+	return errors.Join(errs...)
 }
 
 // overlay merges overrides over s: a JSON object from cdk.json, or a JSON string from -c.

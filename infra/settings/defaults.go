@@ -27,6 +27,7 @@ func Defaults(stage string) (Stage, error) {
 		App:         App{Port: 8080, BootTimeoutSeconds: 10, FreshnessIntervalSeconds: 30, LogLevel: "info"},
 		Logs:        Logs{RetentionDays: 7, RemovalPolicy: "destroy"},
 		Alarms:      Alarms{Target5xxPerMinute: 5, ELB5xxPerMinute: 5, CPUPercent: 85, MemoryPercent: 85, EvaluationMinutes: 3},
+		GitHub:      GitHub{Repository: "keelstack/keel", CDKQualifier: "hnb659fds"},
 	}
 	switch stage {
 	case "dev":
@@ -50,7 +51,15 @@ func Defaults(stage string) (Stage, error) {
 	default:
 		return Stage{}, unknownStage(stage)
 	}
+	if stage != "dev" { // one GitHub OIDC provider per account: dev creates it, the others import it
+		base.GitHub.OIDCProviderARN = GitHubProviderARN(base.Account)
+	}
 	return base, nil
+}
+
+// GitHubProviderARN is the ARN of the GitHub Actions OIDC provider in account.
+func GitHubProviderARN(account string) string {
+	return "arn:aws:iam::" + account + ":oidc-provider/token.actions.githubusercontent.com"
 }
 
 func exampleSecretARN(stage, name, suffix string) string {

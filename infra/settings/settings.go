@@ -27,6 +27,19 @@ type Stage struct {
 
 	// Protect turns on stack termination protection and ALB deletion protection.
 	Protect bool `json:"protect"`
+
+	GitHub GitHub `json:"github"`
+}
+
+// GitHub is what the stage's GitHub Actions roles trust.
+type GitHub struct {
+	// Repository is owner/name; its pull requests may diff, its <stage> environment deploy.
+	Repository string `json:"repository"`
+	// OIDCProviderARN imports the account's GitHub OIDC provider; empty creates it (one per
+	// account).
+	OIDCProviderARN string `json:"oidcProviderArn"`
+	// CDKQualifier is the bootstrap qualifier of the account.
+	CDKQualifier string `json:"cdkQualifier"`
 }
 
 // Network is a new VPC (VpcID empty) or an imported one, named by IDs (no lookup at synth).

@@ -22,6 +22,8 @@ var (
 	arnRE     = regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov):([a-z0-9-]+):([a-z0-9-]*):(\d{12}):(.+)$`)
 	// A complete secret ARN ends in "-" and the 6 characters Secrets Manager appends.
 	secretSuffixRE = regexp.MustCompile(`-[A-Za-z0-9]{6}$`)
+	repositoryRE   = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
+	qualifierRE    = regexp.MustCompile(`^[a-z0-9]{1,10}$`)
 
 	// CloudWatch Logs accepts only these retention periods.
 	retentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
@@ -128,6 +130,9 @@ func (s Stage) validateARNs(p *problems) {
 	if arn := s.Alarms.TopicARN; arn != "" && !matchARN(arn, "sns", "") {
 		p.add("alarms.topicArn", quote(arn), "use an SNS topic ARN, arn:aws:sns:<region>:<account>:<topic>, or leave it empty")
 	}
+	if arn := s.GitHub.OIDCProviderARN; arn != "" && arn != GitHubProviderARN(s.Account) {
+		p.add("github.oidcProviderArn", quote(arn), "use %s (the GitHub OIDC provider of this stage's account), or \"\" to create it in this stage", GitHubProviderARN(s.Account))
+	}
 }
 
 func matchARN(arn, service, resourcePrefix string) bool {
@@ -216,6 +221,12 @@ func (s Stage) validateHealthAndDrain(p *problems) {
 }
 
 func (s Stage) validateOperations(p *problems) {
+	if !repositoryRE.MatchString(s.GitHub.Repository) {
+		p.add("github.repository", quote(s.GitHub.Repository), "use owner/name of the GitHub repository that deploys this stage")
+	}
+	if !qualifierRE.MatchString(s.GitHub.CDKQualifier) {
+		p.add("github.cdkQualifier", quote(s.GitHub.CDKQualifier), "use the account's bootstrap qualifier (hnb659fds unless bootstrapped with --qualifier)")
+	}
 	if !slices.Contains(retentionDays, s.Logs.RetentionDays) {
 		p.add("logs.retentionDays", s.Logs.RetentionDays, "CloudWatch Logs accepts %v", retentionDays)
 	}

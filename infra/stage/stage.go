@@ -6,9 +6,11 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/keelstack/keel/infra/githubroles"
 	"github.com/keelstack/keel/infra/settings"
 )
 
@@ -25,7 +27,8 @@ type Image struct {
 type Built struct {
 	Settings settings.Stage
 	Stage    awscdk.Stage
-	Stack    awscdk.Stack
+	Stack    awscdk.Stack // the service
+	GitHub   awscdk.Stack // the roles GitHub Actions assumes
 }
 
 // Build validates every stage's settings from the app's context and adds the stages to app.
@@ -52,10 +55,41 @@ func New(app awscdk.App, s settings.Stage, img Image) Built {
 	st.Node().SetContext(jsii.String(fmt.Sprintf("availability-zones:account=%s:region=%s", s.Account, s.Region)), s.AvailabilityZones)
 	awscdk.Tags_Of(st).Add(jsii.String("keel:stage"), jsii.String(s.Name), nil)
 	stack := newServiceStack(st, s, img)
+	github := newGitHubStack(st, s)
 	// Aspects do not cross stage boundaries: the checks are attached to each stage.
 	awscdk.Aspects_Of(st).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
-	return Built{Settings: s, Stage: st, Stack: stack}
+	return Built{Settings: s, Stage: st, Stack: stack, GitHub: github}
 }
 
 // StackName is the CloudFormation stack name of a stage's service stack.
 func StackName(stage string) string { return "keel-" + stage }
+
+// newGitHubStack holds the stage's GitHub Actions roles. An administrator deploys it once
+// (make deploy-roles); CI deploys only the service stack, so a merged change cannot widen
+// the roles CI itself runs with.
+func newGitHubStack(scope constructs.Construct, s settings.Stage) awscdk.Stack {
+	stack := awscdk.NewStack(scope, jsii.String("GitHub"), &awscdk.StackProps{
+		StackName:             jsii.String(StackName(s.Name) + "-github"),
+		Description:           jsii.String(fmt.Sprintf("keel %s: roles GitHub Actions assumes through OIDC (diff on pull requests, deploy from the %s environment)", s.Name, s.Name)),
+		TerminationProtection: jsii.Bool(s.Protect),
+	})
+	roles := githubroles.New(stack, "Roles", githubroles.Props{
+		Repository:   s.GitHub.Repository,
+		Stage:        s.Name,
+		ServiceStack: StackName(s.Name),
+		ProviderARN:  s.GitHub.OIDCProviderARN,
+		Qualifier:    s.GitHub.CDKQualifier,
+	})
+	output(stack, "DiffRoleArn", roles.Diff.RoleArn(), "GitHub variable DIFF_ROLE_ARN of the "+s.Name+" environment")
+	output(stack, "DeployRoleArn", roles.Deploy.RoleArn(), "GitHub variable DEPLOY_ROLE_ARN of the "+s.Name+" environment")
+	// The stack ID after the name is not known before the stack exists.
+	stackIDs := &cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::arn:[^:]+:cloudformation:[a-z0-9-]+:\d{12}:stack\/keel-[a-z]+\/\*$/`)}
+	for _, r := range []constructs.IConstruct{roles.Diff, roles.Deploy} {
+		cdknag.NagSuppressions_AddResourceSuppressions(r, &[]*cdknag.NagPackSuppression{{
+			Id:        jsii.String("AwsSolutions-IAM5"),
+			Reason:    jsii.String("Reads one stack: the wildcard is the stack ID CloudFormation appends to its name, unknown before the stack exists."),
+			AppliesTo: &[]any{stackIDs},
+		}}, jsii.Bool(true))
+	}
+	return stack
+}

@@ -20,7 +20,7 @@ import (
 func TestImageAsset(t *testing.T) {
 	a := app(t)
 	for _, name := range settings.Names {
-		paths, _ := filepath.Glob(filepath.Join(a.outdir, "assembly-"+name, "*.assets.json"))
+		paths, _ := filepath.Glob(filepath.Join(a.outdir, "assembly-"+name, name+"Service*.assets.json"))
 		if len(paths) != 1 {
 			t.Fatalf("%s: %d asset manifests", name, len(paths))
 		}

@@ -21,7 +21,8 @@ import (
 type synthesized struct {
 	outdir    string
 	built     map[string]stage.Built
-	templates map[string]template
+	templates map[string]template // the service stack's, by stage
+	github    map[string]template // the GitHub roles stack's, by stage
 }
 
 var testBuildArgs = map[string]string{"VERSION": "test", "COMMIT": "test", "BUILD_DATE": "test"}
@@ -47,10 +48,11 @@ func synth(overrides map[string]any) (*synthesized, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &synthesized{outdir: outdir, built: map[string]stage.Built{}, templates: map[string]template{}}
+	s := &synthesized{outdir: outdir, built: map[string]stage.Built{}, templates: map[string]template{}, github: map[string]template{}}
 	for _, b := range built {
 		s.built[b.Settings.Name] = b
 		s.templates[b.Settings.Name] = template(*assertions.Template_FromStack(b.Stack, nil).ToJSON())
+		s.github[b.Settings.Name] = template(*assertions.Template_FromStack(b.GitHub, nil).ToJSON())
 	}
 	return s, nil
 }

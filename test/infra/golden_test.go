@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -21,9 +22,11 @@ func normalize(tp template) []byte {
 	b, _ := json.Marshal(tp)
 	var out map[string]any
 	_ = json.Unmarshal(assetHash.ReplaceAll(b, []byte("<asset-hash>")), &out)
-	delete(out["Parameters"].(map[string]any), "BootstrapVersion")
-	if len(out["Parameters"].(map[string]any)) == 0 {
-		delete(out, "Parameters")
+	if params, ok := out["Parameters"].(map[string]any); ok {
+		delete(params, "BootstrapVersion")
+		if len(params) == 0 {
+			delete(out, "Parameters")
+		}
 	}
 	delete(out, "Rules")
 	delete(out["Resources"].(map[string]any), "CDKMetadata")
@@ -38,9 +41,13 @@ func normalize(tp template) []byte {
 
 func TestGolden(t *testing.T) {
 	s := app(t)
-	for _, name := range []string{"dev", "staging", "prod"} {
+	for _, name := range []string{"dev", "staging", "prod", "dev-github", "staging-github", "prod-github"} {
 		t.Run(name, func(t *testing.T) {
-			got := normalize(s.templates[name])
+			tp := s.templates[name]
+			if stageName, ok := strings.CutSuffix(name, "-github"); ok {
+				tp = s.github[stageName]
+			}
+			got := normalize(tp)
 			want := testenv.WriteOrCompare(t, filepath.Join("testdata", name+".golden.json"), got)
 			if bytes.Equal(got, want) {
 				return

@@ -1,8 +1,10 @@
 package infra
 
 import (
+	"maps"
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 )
@@ -13,13 +15,18 @@ func TestNagAwsSolutions(t *testing.T) {
 	a := app(t)
 	for name, b := range a.built {
 		t.Run(name, func(t *testing.T) {
-			annotations := assertions.Annotations_FromStack(b.Stack)
 			pattern := assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))
-			found := append(*annotations.FindError(jsii.String("*"), pattern), *annotations.FindWarning(jsii.String("*"), pattern)...)
-			for _, f := range found {
-				t.Errorf("nag %s at %s: %v", f.Level, *f.Id, f.Entry.Data)
+			for _, stack := range []awscdk.Stack{b.Stack, b.GitHub} {
+				annotations := assertions.Annotations_FromStack(stack)
+				found := append(*annotations.FindError(jsii.String("*"), pattern), *annotations.FindWarning(jsii.String("*"), pattern)...)
+				for _, f := range found {
+					t.Errorf("nag %s at %s: %v", f.Level, *f.Id, f.Entry.Data)
+				}
 			}
-			for id, r := range a.templates[name]["Resources"].(map[string]any) {
+			resources := map[string]any{}
+			maps.Copy(resources, a.templates[name]["Resources"].(map[string]any))
+			maps.Copy(resources, a.github[name]["Resources"].(map[string]any))
+			for id, r := range resources {
 				for _, s := range anySlice(get(r, "Metadata", "cdk_nag", "rules_to_suppress")) {
 					if reason, _ := get(s, "reason").(string); len(reason) < 40 {
 						t.Errorf("%s: suppression %v has no real reason", id, get(s, "id"))

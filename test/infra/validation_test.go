@@ -30,7 +30,7 @@ func TestInvalidSettingsFailSynth(t *testing.T) {
 		{"deregistration delay", prod(drain("deregistrationDelaySeconds", 3601)), []string{"keel:prod.drain.deregistrationDelaySeconds = 3601", "0 to 3600"}},
 		{"stop timeout above Fargate's cap", prod(drain("stopTimeoutSeconds", 150)), []string{"keel:prod.drain.stopTimeoutSeconds = 150", "2 to 120"}},
 		{"drain chain does not fit", prod(drain("shutdownBudgetSeconds", 58)), []string{"keel:prod.drain.shutdownBudgetSeconds = 58", "at most 55", "SIGKILL"}},
-		{"account", prod(map[string]any{"account": "1234"}), []string{"keel:prod.account", "12 digits"}},
+		{"account", prod(map[string]any{"account": "1234", "github": map[string]any{"oidcProviderArn": ""}}), []string{"keel:prod.account", "12 digits"}},
 		{"one availability zone", prod(map[string]any{"availabilityZones": []any{"eu-west-1a"}, "network": map[string]any{"natGateways": 1}}), []string{"keel:prod.availabilityZones", "at least 2"}},
 		{"private tasks without NAT", prod(map[string]any{"network": map[string]any{"natGateways": 0}}), []string{"keel:prod.network.natGateways = 0", "publicTasks"}},
 		{"imported VPC without subnets", prod(map[string]any{"network": map[string]any{"vpcId": "vpc-0123456789abcdef0", "natGateways": 0, "privateSubnetIds": []any{"subnet-0000000000000000c", "subnet-0000000000000000d"}}}), []string{"keel:prod.network.publicSubnetIds = []", "one subnet per availability zone"}},
@@ -41,6 +41,9 @@ func TestInvalidSettingsFailSynth(t *testing.T) {
 		{"log retention", prod(map[string]any{"logs": map[string]any{"retentionDays": 10}}), []string{"keel:prod.logs.retentionDays = 10", "CloudWatch Logs accepts"}},
 		{"removal policy", prod(map[string]any{"logs": map[string]any{"removalPolicy": "keep"}}), []string{"keel:prod.logs.removalPolicy", `"retain" or "destroy"`}},
 		{"log level", prod(map[string]any{"app": map[string]any{"logLevel": "verbose"}}), []string{"keel:prod.app.logLevel"}},
+		{"bad repository", prod(map[string]any{"github": map[string]any{"repository": "keel"}}), []string{"keel:prod.github.repository", "owner/name"}},
+		{"provider of another account", prod(map[string]any{"github": map[string]any{"oidcProviderArn": "arn:aws:iam::999999999999:oidc-provider/token.actions.githubusercontent.com"}}), []string{"keel:prod.github.oidcProviderArn", "arn:aws:iam::123456789012:oidc-provider"}},
+		{"two providers in one account", prod(map[string]any{"github": map[string]any{"oidcProviderArn": ""}}), []string{`keel:prod.github.oidcProviderArn = "": keel:dev already creates`, "one per account"}},
 		{"privileged port", prod(map[string]any{"app": map[string]any{"port": 80}}), []string{"keel:prod.app.port = 80", "non-root"}},
 	}
 	for _, tt := range tests {
