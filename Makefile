@@ -12,14 +12,21 @@ export KEEL_VERSITYGW := $(CURDIR)/.tools/bin/versitygw
 GO_MODULES := app infra test tools
 FUZZTIME ?= 30s
 CDK_OUT ?= cdk.out
+# CDK_APP=cdk.out makes diff and deploy use an assembly synthesized before (CI synthesizes once).
+CDK_APP ?=
+cdk_app = $(if $(CDK_APP),--app '$(CDK_APP)')
 
 .PHONY: help
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 .PHONY: tools
-tools: ## install the pinned CDK CLI and local S3 server (cached by version)
+tools: ## install the pinned CDK CLI, local S3 server and linters (cached by version)
 	@scripts/install-tools all
+
+.PHONY: tools-cdk
+tools-cdk: ## install only the pinned CDK CLI (node_modules from package-lock.json)
+	@scripts/install-tools cdk
 
 .PHONY: synth
 synth: ## synthesize every stage into cdk.out, built-in template validation on
@@ -28,27 +35,56 @@ synth: ## synthesize every stage into cdk.out, built-in template validation on
 	@echo "synth: one assembly per stage in $(CDK_OUT)/ ($(STAGES)); template validation report: $(CDK_OUT)/validation-report.json"
 
 .PHONY: test
-test: tools ## run every test of every module (what CI runs)
+test: tools ## run every test of every module, then the lint checks (what CI runs)
 	@for m in $(GO_MODULES); do (cd $$m && go mod download); done
 	go test -count=1 $(addprefix ./,$(addsuffix /...,$(GO_MODULES)))
+	scripts/lint
+
+.PHONY: lint
+lint: ## gofmt, go vet, golangci-lint, actionlint with shellcheck, cdk.json offline settings
+	@scripts/install-tools lint
+	scripts/lint
 
 .PHONY: diff
 diff: check-stage ## cdk diff of STAGE against what is deployed (needs AWS credentials)
 	@scripts/install-tools cdk
 	@scripts/require-aws-credentials diff
-	$(CDK) diff '$(STAGE)/*' --no-notices
+	$(CDK) diff $(cdk_app) '$(STAGE)/*' --no-notices
 
 .PHONY: deploy
-deploy: check-stage ## deploy STAGE (needs AWS credentials for the stage's account)
+deploy: check-stage ## deploy STAGE's service stack (needs AWS credentials for the stage's account)
 	@scripts/install-tools cdk
 	@scripts/require-aws-credentials deploy
-	$(CDK) deploy '$(STAGE)/*' --no-notices $(DEPLOY_FLAGS)
+	$(CDK) deploy $(cdk_app) '$(STAGE)/Service' --no-notices $(DEPLOY_FLAGS)
+
+.PHONY: deploy-roles
+deploy-roles: check-stage ## deploy STAGE's GitHub Actions roles (an administrator, once per stage)
+	@scripts/install-tools cdk
+	@scripts/require-aws-credentials deploy-roles
+	$(CDK) deploy $(cdk_app) '$(STAGE)/GitHub' --no-notices $(DEPLOY_FLAGS)
 
 .PHONY: dev
 dev: ## run the service locally on a local S3 server with a sample vault (PORT=8080); Ctrl-C stops it
 	@scripts/install-tools versitygw
 	@go build -o bin/devstack ./tools/cmd/devstack
 	@exec bin/devstack --port $(or $(PORT),8080)
+
+.PHONY: ci-diff
+ci-diff: check-stage ## append STAGE's guard verdict and cdk diff (of CDK_APP or cdk.out) to diff-comment.md
+	@scripts/install-tools cdk
+	@scripts/require-aws-credentials ci-diff
+	scripts/ci-diff $(STAGE)
+
+.PHONY: ci-guard
+ci-guard: ## fail when diff-comment.md marks a replaced or destroyed stateful resource (unless ALLOW_REPLACEMENT=true)
+	@if grep '^GUARD-FAILED ' diff-comment.md && [ "$${ALLOW_REPLACEMENT:-false}" != true ]; then \
+	  echo "ci-guard: a stateful or identity-carrying resource would be replaced or destroyed; label the pull request allow-replacement if that is intended" >&2; exit 1; fi
+
+.PHONY: smoke
+smoke: check-stage ## wait until STAGE's /healthz serves the deployed version fresh (CDK_APP=cdk.out)
+	@scripts/require-aws-credentials smoke
+	go run ./tools/cmd/smoke --assembly '$(or $(CDK_APP),$(CDK_OUT))/assembly-$(STAGE)' \
+	  --url "$$(aws cloudformation describe-stacks --stack-name keel-$(STAGE) --query "Stacks[0].Outputs[?OutputKey=='Url'].OutputValue" --output text)"
 
 .PHONY: fuzz
 fuzz: ## run each vsync fuzz target for FUZZTIME (default 30s)

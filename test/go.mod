@@ -12,6 +12,7 @@ require (
 	github.com/keelstack/keel/app v0.0.0
 	github.com/keelstack/keel/infra v0.0.0
 	github.com/keelstack/keel/tools v0.0.0
+	gopkg.in/yaml.v3 v3.0.1
 )
 
 require (
@@ -54,6 +55,7 @@ require (
 	github.com/hashicorp/go-multierror v1.1.1 // indirect
 	github.com/in-toto/in-toto-golang v0.5.0 // indirect
 	github.com/klauspost/compress v1.17.11 // indirect
+	github.com/kr/text v0.2.0 // indirect
 	github.com/mattn/go-colorable v0.1.14 // indirect
 	github.com/mattn/go-isatty v0.0.23 // indirect
 	github.com/minio/xxml v0.0.3 // indirect

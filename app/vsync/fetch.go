@@ -53,7 +53,7 @@ func fetchClassified(ctx context.Context, f Fetcher, key string, notFound error)
 	case err == nil:
 		return b, nil
 	case errors.Is(err, ErrObjectNotFound):
-		if notFound == ErrBundleCorrupt {
+		if errors.Is(notFound, ErrBundleCorrupt) {
 			return nil, fmt.Errorf("%w: the manifest points at a missing object %s: %w", notFound, key, err)
 		}
 		return nil, fmt.Errorf("%w: %s: %w", notFound, key, err)

@@ -4,6 +4,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -99,7 +100,7 @@ func TestDiffAndDeployGuards(t *testing.T) {
 		{"deploy", "STAGE='' is not a stage"},
 	} {
 		log, err := runIn(t, root, offlineEnv(), "make", append([]string{"-s"}, strings.Fields(tt.args)...)...)
-		if exit, ok := err.(*exec.ExitError); !ok || exit.ExitCode() == 0 || !strings.Contains(log, tt.want) {
+		if exit := (*exec.ExitError)(nil); !errors.As(err, &exit) || exit.ExitCode() == 0 || !strings.Contains(log, tt.want) {
 			t.Errorf("make %s: %v\n%s\nwant a failure saying %q", tt.args, err, log, tt.want)
 		}
 	}

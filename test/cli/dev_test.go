@@ -68,7 +68,7 @@ func TestMakeDev(t *testing.T) {
 		}
 	}
 	resp, err := http.Get(serviceURL + "/healthz")
-	if err != nil || resp.StatusCode != 200 {
+	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("healthz: %v %v", resp, err)
 	}
 	resp.Body.Close()

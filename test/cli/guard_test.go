@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -79,7 +80,7 @@ func TestDiffGuard(t *testing.T) {
 			cmd.Env = append(os.Environ(), "ALLOW_REPLACEMENT="+map[bool]string{true: "true", false: "false"}[tt.allow])
 			out, err := cmd.CombinedOutput()
 			code := 0
-			if exit, ok := err.(*exec.ExitError); ok {
+			if exit := (*exec.ExitError)(nil); errors.As(err, &exit) {
 				code = exit.ExitCode()
 			}
 			if code != tt.code || !strings.Contains(string(out), tt.want) {

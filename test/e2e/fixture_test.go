@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -153,7 +154,7 @@ func (p *proc) exit(t *testing.T, within time.Duration) int {
 	case <-time.After(within):
 		t.Fatalf("still running after %v:\n%s", within, p.out)
 	}
-	if exit, ok := p.err.(*exec.ExitError); ok {
+	if exit := (*exec.ExitError)(nil); errors.As(p.err, &exit) {
 		return exit.ExitCode()
 	}
 	if p.err != nil {

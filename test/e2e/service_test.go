@@ -97,7 +97,7 @@ func TestDrainUnderLoad(t *testing.T) {
 				}
 				io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
-				if resp.StatusCode == 200 {
+				if resp.StatusCode == http.StatusOK {
 					ok.Add(1)
 				} else {
 					failed.Add(1)
@@ -123,8 +123,11 @@ func TestDrainUnderLoad(t *testing.T) {
 	time.Sleep(1500 * time.Millisecond) // past DRAIN_DELAY: Shutdown is waiting for this request
 	fmt.Fprint(conn, body[5:])
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil || resp.StatusCode != 200 {
+	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Errorf("the in-flight request: %v %v\n%s", resp, err, p.out)
+	}
+	if resp != nil {
+		resp.Body.Close()
 	}
 
 	wg.Wait()

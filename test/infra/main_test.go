@@ -4,6 +4,7 @@
 package infra
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"testing"
@@ -20,7 +21,7 @@ func TestMain(m *testing.M) {
 		cmd.Env = append(os.Environ(), "CDK_VALIDATION=false", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20")
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 		if err := cmd.Run(); err != nil {
-			if exit, ok := err.(*exec.ExitError); ok {
+			if exit := (*exec.ExitError)(nil); errors.As(err, &exit) {
 				os.Exit(exit.ExitCode())
 			}
 			panic(err)

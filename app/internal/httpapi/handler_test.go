@@ -165,7 +165,7 @@ func TestGreetings(t *testing.T) {
 	f := newFixture(t, health.Ready)
 	post := func(body string) *httptest.ResponseRecorder {
 		rec := httptest.NewRecorder()
-		f.handler.ServeHTTP(rec, httptest.NewRequest("POST", "/api/v1/greetings", strings.NewReader(body)))
+		f.handler.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/api/v1/greetings", strings.NewReader(body)))
 		return rec
 	}
 	if rec := post(`{"name":"Ada"}`); rec.Code != 200 || body(t, rec)["greeting"] != "Hello, Ada" {
@@ -219,7 +219,7 @@ func TestPanicBecomesProblem(t *testing.T) {
 	h := chain(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("value " + secretValue) }),
 		requestID, accessLog(slog.New(slog.NewJSONHandler(&logs, nil))), recoverPanics(slog.New(slog.NewJSONHandler(&logs, nil))))
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest("GET", "/api/v1/x", nil))
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/v1/x", nil))
 	if rec.Code != 500 || rec.Header().Get("Content-Type") != "application/problem+json" {
 		t.Fatalf("%d %s", rec.Code, rec.Body)
 	}

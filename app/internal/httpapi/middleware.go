@@ -3,6 +3,7 @@ package httpapi
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -103,11 +104,11 @@ func recoverPanics(log *slog.Logger) middleware {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			defer func() {
 				v := recover()
-				if v == nil || v == http.ErrAbortHandler {
-					if v != nil {
-						panic(v)
-					}
+				if v == nil {
 					return
+				}
+				if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
+					panic(v) // net/http's own signal to abort the response
 				}
 				log.LogAttrs(r.Context(), slog.LevelError, "handler panicked",
 					slog.String("request_id", w.Header().Get(requestIDHeader)),

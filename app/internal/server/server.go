@@ -52,7 +52,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, open Opener) 
 		_ = srv.Close()
 		if ctx.Err() != nil {
 			log.Info("stopped while booting")
-			return nil
+			return nil //nolint:nilerr // a signal during boot is a clean stop, not a failure
 		}
 		return err
 	}

@@ -93,10 +93,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	_ = server.Process.Signal(syscall.SIGTERM)
 	select {
-	case <-exited:
+	case err := <-exited:
+		if err != nil {
+			return fmt.Errorf("the service did not stop cleanly: %w", err)
+		}
 	case <-time.After(25 * time.Second):
 		_ = server.Process.Kill()
-		<-exited
+		return errors.Join(errors.New("the service did not stop within 25s"), <-exited)
 	}
 	fmt.Fprintln(stderr, "keel dev: stopped")
 	return nil
