@@ -46,8 +46,10 @@ func TestMakeSynth(t *testing.T) {
 		t.Fatalf("make synth: %v\n%s", err, log)
 	}
 	for _, stage := range []string{"dev", "staging", "prod"} {
-		if m, _ := filepath.Glob(filepath.Join(out, "assembly-"+stage, "*.template.json")); len(m) != 1 {
-			t.Errorf("no %s template in %s", stage, out)
+		for _, stack := range []string{"Service", "GitHub"} {
+			if m, _ := filepath.Glob(filepath.Join(out, "assembly-"+stage, stage+stack+"*.template.json")); len(m) != 1 {
+				t.Errorf("no %s %s template in %s", stage, stack, out)
+			}
 		}
 	}
 	b, err := os.ReadFile(filepath.Join(out, "validation-report.json"))

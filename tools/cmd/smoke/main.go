@@ -50,10 +50,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
+	last := "no answer"
 	for {
-		var last string
 		got, err := poll(ctx, *url+"/healthz")
 		switch {
+		case err != nil && ctx.Err() != nil: // our own deadline: keep the last real answer
 		case err != nil:
 			last = err.Error()
 		case got.Status == "fresh" && got.Version == want:

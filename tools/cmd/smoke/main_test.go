@@ -44,7 +44,7 @@ func TestSmoke(t *testing.T) {
 	}
 
 	srv = stage(t, old)
-	err := run(context.Background(), []string{"--url", srv.URL, "--version", "abc123", "--interval", "1ms", "--timeout", "50ms"}, &out)
+	err := run(context.Background(), []string{"--url", srv.URL, "--version", "abc123", "--interval", "1ms", "--timeout", "300ms"}, &out)
 	if err == nil || !strings.Contains(err.Error(), `did not serve version abc123 fresh`) || !strings.Contains(err.Error(), `version "old"`) {
 		t.Fatalf("an old version passed: %v", err)
 	}
