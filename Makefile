@@ -86,6 +86,12 @@ smoke: check-stage ## wait until STAGE's /healthz serves the deployed version fr
 	go run ./tools/cmd/smoke --assembly '$(or $(CDK_APP),$(CDK_OUT))/assembly-$(STAGE)' \
 	  --url "$$(aws cloudformation describe-stacks --stack-name keel-$(STAGE) --query "Stacks[0].Outputs[?OutputKey=='Url'].OutputValue" --output text)"
 
+.PHONY: bench
+bench: tools-cdk ## measure synth, tests, boot, /healthz load, memory, sizes, deploy floor; table + bench/results/*.json
+	@scripts/install-tools versitygw
+	@go build -o bin/bench ./tools/cmd/bench
+	bin/bench $(BENCH_FLAGS)
+
 .PHONY: fuzz
 fuzz: ## run each vsync fuzz target for FUZZTIME (default 30s)
 	@for f in FuzzDecodeConfig FuzzOpenEnvelope FuzzParseManifest FuzzParseVault; do \

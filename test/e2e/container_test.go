@@ -13,6 +13,7 @@ import (
 
 	"github.com/keelstack/keel/test/internal/testenv"
 	"github.com/keelstack/keel/tools/dockerfile"
+	"github.com/keelstack/keel/tools/rootfs"
 )
 
 // TestRunsLikeDistrolessNonroot builds the image's root filesystem from the binary (what
@@ -81,52 +82,12 @@ func TestRunsLikeDistrolessNonroot(t *testing.T) {
 	}
 }
 
-// buildRootfs lays out what gcr.io/distroless/static-debian12:nonroot holds, plus the binary
-// where the Dockerfile copies it.
+// buildRootfs lays out the image's root filesystem with the binary under test.
 func buildRootfs(t *testing.T) string {
 	t.Helper()
 	root := t.TempDir()
-	files := map[string]string{
-		"etc/passwd":        "root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n",
-		"etc/group":         "root:x:0:\nnobody:x:65534:\nnonroot:x:65532:\n",
-		"etc/nsswitch.conf": "hosts: files dns\n",
-	}
-	if ca, err := os.ReadFile("/etc/ssl/certs/ca-certificates.crt"); err == nil {
-		files["etc/ssl/certs/ca-certificates.crt"] = string(ca)
-	}
-	for name, content := range files {
-		path := filepath.Join(root, name)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, dir := range []string{"tmp", "home/nonroot", "proc"} {
-		if err := os.MkdirAll(filepath.Join(root, dir), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.Chown(filepath.Join(root, "home/nonroot"), 65532, 65532); err != nil {
+	if err := rootfs.Build(root, serverBin); err != nil {
 		t.Fatal(err)
-	}
-	bin, err := os.ReadFile(serverBin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(root, "server"), bin, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(root, 0o755); err != nil { // t.TempDir is 0700: 65532 must traverse it
-		t.Fatal(err)
-	}
-	for dir := filepath.Dir(root); dir != "/"; dir = filepath.Dir(dir) {
-		if fi, err := os.Stat(dir); err == nil && fi.Mode().Perm()&0o001 == 0 {
-			if err := os.Chmod(dir, fi.Mode().Perm()|0o011); err != nil {
-				t.Fatal(err)
-			}
-		}
 	}
 	for _, shell := range []string{"bin/sh", "bin/bash", "usr/bin/sh"} {
 		if _, err := os.Stat(filepath.Join(root, shell)); err == nil {

@@ -2,6 +2,10 @@ package dockerfile
 
 import (
 	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -81,4 +85,21 @@ func line(loc []parser.Range) int {
 		return 0
 	}
 	return loc[0].Start.Line
+}
+
+// Run runs the build in appDir (what the Dockerfile copies into its WORKDIR) with the stage's
+// ENV and ARG defaults plus vars (TARGETARCH, VERSION, ...), writing the binary to out.
+func (gb GoBuild) Run(appDir, out string, vars map[string]string) error {
+	cmd := exec.Command("sh", "-c", strings.ReplaceAll(gb.Script, gb.Output, out))
+	cmd.Dir = appDir
+	cmd.Env = os.Environ()
+	for _, m := range []map[string]string{gb.Args, gb.Env, vars} {
+		for k, v := range m {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+	}
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("%s: %w\n%s", filepath.Base(out), err, b)
+	}
+	return nil
 }

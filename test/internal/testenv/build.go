@@ -5,8 +5,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"maps"
 	"runtime"
-	"strings"
 
 	"github.com/keelstack/keel/tools/dockerfile"
 )
@@ -27,19 +27,10 @@ func BuildServerLikeDockerfile(dir string, stamp map[string]string) (string, err
 	if err != nil {
 		return "", err
 	}
+	vars := map[string]string{"TARGETOS": "linux", "TARGETARCH": runtime.GOARCH}
+	maps.Copy(vars, stamp)
 	out := filepath.Join(dir, "server")
-	cmd := exec.Command("sh", "-c", strings.ReplaceAll(gb.Script, gb.Output, out))
-	cmd.Dir = filepath.Join(root, "app")
-	cmd.Env = os.Environ()
-	for _, vars := range []map[string]string{gb.Args, gb.Env, stamp, {"TARGETOS": "linux", "TARGETARCH": runtime.GOARCH}} {
-		for k, v := range vars {
-			cmd.Env = append(cmd.Env, k+"="+v)
-		}
-	}
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("%v\n%s", err, b)
-	}
-	return out, nil
+	return out, gb.Run(filepath.Join(root, "app"), out, vars)
 }
 
 // BuildGo builds the main package pkg (relative to the repository root) into dir.
