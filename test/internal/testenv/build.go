@@ -2,10 +2,10 @@ package testenv
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"maps"
 	"runtime"
 
 	"github.com/keelstack/keel/tools/dockerfile"

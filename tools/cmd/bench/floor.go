@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"strconv"
 )
 
 // ELB's defaults for what a target group leaves out, and ECS's default deployment percents:
@@ -73,7 +74,9 @@ func floorParams(t map[string]any) floorInputs {
 			for _, a := range attrs {
 				a, _ := a.(map[string]any)
 				if a["Key"] == "deregistration_delay.timeout_seconds" {
-					fmt.Sscan(fmt.Sprint(a["Value"]), &p.dereg)
+					if n, err := strconv.Atoi(fmt.Sprint(a["Value"])); err == nil {
+						p.dereg = n
+					}
 				}
 			}
 		case "AWS::ApplicationAutoScaling::ScalableTarget":
