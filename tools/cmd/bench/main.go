@@ -39,6 +39,14 @@ type report struct {
 func (r *report) add(f figure) { r.Figures = append(r.Figures, f) }
 
 func main() {
+	// The baseline server is this binary re-executed; it must keep SIGTERM's default action.
+	if len(os.Args) == 3 && os.Args[1] == bareServerSwitch {
+		if err := bareServer(os.Args[2]); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
@@ -49,9 +57,6 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 2 && args[0] == bareServerSwitch {
-		return bareServer(args[1])
-	}
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	runs := fs.Int("runs", 3, "runs per figure (the median is reported)")
 	loadFor := fs.Duration("load", 10*time.Second, "duration of each load run")
@@ -168,8 +173,9 @@ func machine() map[string]string {
 	}
 	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
 		var kb int
-		fmt.Sscanf(strings.SplitN(string(b), "\n", 2)[0], "MemTotal: %d kB", &kb)
-		m["memory"] = fmt.Sprintf("%.0f GiB", float64(kb)/(1<<20))
+		if _, err := fmt.Sscanf(strings.SplitN(string(b), "\n", 2)[0], "MemTotal: %d kB", &kb); err == nil {
+			m["memory"] = fmt.Sprintf("%.0f GiB", float64(kb)/(1<<20))
+		}
 	}
 	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
 		m["kernel"] = strings.TrimSpace(string(b))
