@@ -14,40 +14,20 @@ import (
 
 // status compares a local env file (and assets) with the published generation, by name.
 func status(ctx context.Context, args []string, e env, stdout, stderr io.Writer) error {
-	fs := newFlags("status", stderr)
-	var t target
-	t.register(fs, e)
-	envFile := fs.String("env-file", "", "the local env file")
-	var assets assetFlags
-	fs.Var(&assets, "asset", "name=path of a local asset (repeatable)")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := t.check(); err != nil {
-		return err
-	}
-	passphrase, err := e.secret("VAULT_PASSPHRASE")
+	r, err := parseReleaseArgs(ctx, "status", args, e, stderr)
 	if err != nil {
 		return err
 	}
-	local, err := loadRelease(*envFile, assets)
-	if err != nil {
-		return err
-	}
-	store, err := t.writer(ctx)
-	if err != nil {
-		return err
-	}
-	remote, p, err := vsync.ReadRelease(ctx, store, t.config("", ""), passphrase)
+	remote, p, err := vsync.ReadRelease(ctx, r.store, r.target.config("", ""), r.passphrase)
 	if err != nil {
 		if vsync.CanonicalName(err) == "S3UnreachableError" {
-			return describe(err, "read "+t.where())
+			return describe(err, "read "+r.target.where())
 		}
 		return fmt.Errorf("%s: %w", vsync.CanonicalName(err), err)
 	}
-	fmt.Fprintf(stdout, "remote generation %d (bundle v=%s) at %s\n", p.Generation, p.TS, t.where())
-	kv := diff(local.KV, remote.KV, func(a, b string) bool { return a == b })
-	files := diff(local.Assets, remote.Assets, bytes.Equal)
+	fmt.Fprintf(stdout, "remote generation %d (bundle v=%s) at %s\n", p.Generation, p.TS, r.target.where())
+	kv := diff(r.release.KV, remote.KV, func(a, b string) bool { return a == b })
+	files := diff(r.release.Assets, remote.Assets, bytes.Equal)
 	if kv == "" && files == "" {
 		fmt.Fprintln(stdout, "local files match the published generation")
 		return nil

@@ -40,22 +40,16 @@ func run(stderr io.Writer) error {
 	return nil
 }
 
-// repoRoot is the nearest directory upwards holding cdk.json (where the CLI runs the app).
+// repoRoot is the working directory, which must hold cdk.json: the CLI runs the app there.
 func repoRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", err
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "cdk.json")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no cdk.json in this directory or above: run from the repository")
-		}
-		dir = parent
+	if _, err := os.Stat(filepath.Join(dir, "cdk.json")); err != nil {
+		return "", errors.New("no cdk.json here: run the app from the repository root (cdk synth does)")
 	}
+	return dir, nil
 }
 
 // buildArgs stamps the image with the last commit that touched what the image is built from,

@@ -1,0 +1,43 @@
+package main
+
+import (
+	"context"
+	"io"
+
+	"github.com/keelstack/keel/app/vsync"
+)
+
+// releaseArgs is what push and status share: the target, the passphrase, the local release
+// (an env file and assets) and a writer on the bucket.
+type releaseArgs struct {
+	target     target
+	passphrase string
+	release    vsync.Release
+	store      *vsync.S3Store
+}
+
+// parseReleaseArgs parses the flags of a command that reads a local release, and checks all
+// of it before anything touches S3.
+func parseReleaseArgs(ctx context.Context, name string, args []string, e env, stderr io.Writer) (releaseArgs, error) {
+	fs := newFlags(name, stderr)
+	var r releaseArgs
+	r.target.register(fs, e)
+	envFile := fs.String("env-file", "", "the env file (KEY=value lines)")
+	var assets assetFlags
+	fs.Var(&assets, "asset", "name=path of a file to publish as an asset (repeatable)")
+	if err := parse(fs, args); err != nil {
+		return r, err
+	}
+	if err := r.target.check(); err != nil {
+		return r, err
+	}
+	var err error
+	if r.passphrase, err = e.secret("VAULT_PASSPHRASE"); err != nil {
+		return r, err
+	}
+	if r.release, err = loadRelease(*envFile, assets); err != nil {
+		return r, err
+	}
+	r.store, err = r.target.writer(ctx)
+	return r, err
+}
