@@ -99,7 +99,6 @@ type Service struct {
 	constructs.Construct
 	Cluster        awsecs.Cluster
 	TaskDefinition awsecs.FargateTaskDefinition
-	Container      awsecs.ContainerDefinition
 	Service        awsecs.FargateService
 }
 
@@ -136,7 +135,7 @@ func New(scope constructs.Construct, id string, props Props) *Service {
 	}
 	s.Cluster = awsecs.NewCluster(c, jsii.String("Cluster"), cp)
 	s.TaskDefinition = newTaskDefinition(c, props)
-	s.Container = addContainer(s.TaskDefinition, props)
+	addContainer(s.TaskDefinition, props)
 	if props.Secrets.KMSKeyARN != "" {
 		grantKeyThroughSecretsManager(s.TaskDefinition, props.Secrets.KMSKeyARN)
 	}
@@ -167,7 +166,7 @@ func newTaskDefinition(scope constructs.Construct, props Props) awsecs.FargateTa
 	return td
 }
 
-func addContainer(td awsecs.FargateTaskDefinition, props Props) awsecs.ContainerDefinition {
+func addContainer(td awsecs.FargateTaskDefinition, props Props) {
 	env := make(map[string]*string, len(props.Environment))
 	for k, v := range props.Environment {
 		env[k] = jsii.String(v)
@@ -204,7 +203,6 @@ func addContainer(td awsecs.FargateTaskDefinition, props Props) awsecs.Container
 			container.AddMountPoints(&awsecs.MountPoint{SourceVolume: jsii.String(name), ContainerPath: jsii.String(ecsExecPaths[name]), ReadOnly: jsii.Bool(false)})
 		}
 	}
-	return container
 }
 
 // secret imports a secret by its complete ARN. The container's use of it grants the

@@ -5,6 +5,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/keelstack/keel/infra/githubroles"
 	"github.com/keelstack/keel/infra/ingress"
 	"github.com/keelstack/keel/infra/service"
 	"github.com/keelstack/keel/infra/settings"
@@ -30,6 +31,18 @@ func suppressNag(s settings.Stage, in *ingress.Ingress, svc *service.Service) {
 	if !s.Task.ContainerInsights {
 		suppress(svc.Cluster.Node().DefaultChild(), "AwsSolutions-ECS4",
 			"Container Insights is off in this stage by its settings (task.containerInsights) to save cost; service CPU and memory are still alarmed.")
+	}
+}
+
+// suppressGitHubNag: each role reads one stack, by an ARN ending in the stack ID.
+func suppressGitHubNag(roles *githubroles.Roles) {
+	stackIDs := &cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::arn:[^:]+:cloudformation:[a-z0-9-]+:\d{12}:stack\/keel-[a-z]+\/\*$/`)}
+	for _, r := range []constructs.IConstruct{roles.Diff, roles.Deploy} {
+		cdknag.NagSuppressions_AddResourceSuppressions(r, &[]*cdknag.NagPackSuppression{{
+			Id:        jsii.String("AwsSolutions-IAM5"),
+			Reason:    jsii.String("Reads one stack: the wildcard is the stack ID CloudFormation appends to its name, unknown before the stack exists."),
+			AppliesTo: &[]any{stackIDs},
+		}}, jsii.Bool(true))
 	}
 }
 

@@ -26,7 +26,6 @@ type Image struct {
 // Built is one stage as added to the app.
 type Built struct {
 	Settings settings.Stage
-	Stage    awscdk.Stage
 	Stack    awscdk.Stack // the service
 	GitHub   awscdk.Stack // the roles GitHub Actions assumes
 }
@@ -58,7 +57,7 @@ func New(app awscdk.App, s settings.Stage, img Image) Built {
 	github := newGitHubStack(st, s)
 	// Aspects do not cross stage boundaries: the checks are attached to each stage.
 	awscdk.Aspects_Of(st).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
-	return Built{Settings: s, Stage: st, Stack: stack, GitHub: github}
+	return Built{Settings: s, Stack: stack, GitHub: github}
 }
 
 // StackName is the CloudFormation stack name of a stage's service stack.
@@ -82,14 +81,6 @@ func newGitHubStack(scope constructs.Construct, s settings.Stage) awscdk.Stack {
 	})
 	output(stack, "DiffRoleArn", roles.Diff.RoleArn(), "GitHub variable DIFF_ROLE_ARN of the "+s.Name+" environment")
 	output(stack, "DeployRoleArn", roles.Deploy.RoleArn(), "GitHub variable DEPLOY_ROLE_ARN of the "+s.Name+" environment")
-	// The stack ID after the name is not known before the stack exists.
-	stackIDs := &cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::arn:[^:]+:cloudformation:[a-z0-9-]+:\d{12}:stack\/keel-[a-z]+\/\*$/`)}
-	for _, r := range []constructs.IConstruct{roles.Diff, roles.Deploy} {
-		cdknag.NagSuppressions_AddResourceSuppressions(r, &[]*cdknag.NagPackSuppression{{
-			Id:        jsii.String("AwsSolutions-IAM5"),
-			Reason:    jsii.String("Reads one stack: the wildcard is the stack ID CloudFormation appends to its name, unknown before the stack exists."),
-			AppliesTo: &[]any{stackIDs},
-		}}, jsii.Bool(true))
-	}
+	suppressGitHubNag(roles)
 	return stack
 }

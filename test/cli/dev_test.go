@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bufio"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -13,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keelstack/keel/app/vsync/vsynctest"
 	"github.com/keelstack/keel/test/internal/testenv"
 )
 
@@ -21,14 +21,13 @@ import (
 func TestMakeDev(t *testing.T) {
 	root := testenv.RepoRoot(t)
 	testenv.Tool(t, ".tools/bin/versitygw", "scripts/install-tools versitygw")
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := vsynctest.LoopbackAddr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
+	_, port, _ := net.SplitHostPort(addr)
 
-	cmd := exec.Command("make", "-s", "dev", fmt.Sprintf("PORT=%d", port))
+	cmd := exec.Command("make", "-s", "dev", "PORT="+port)
 	cmd.Dir, cmd.Env = root, offlineEnv()
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stderr, err := cmd.StderrPipe()

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"sync"
-	"sync/atomic"
 
 	"github.com/keelstack/keel/app/vsync"
 )
@@ -22,7 +21,6 @@ type MemStore struct {
 	objects map[string]memObject
 	seq     int
 	fault   func(ctx context.Context, op, key string) error
-	fetches atomic.Int64
 }
 
 type memObject struct {
@@ -38,9 +36,6 @@ func (m *MemStore) SetFault(f func(ctx context.Context, op, key string) error) {
 	defer m.mu.Unlock()
 	m.fault = f
 }
-
-// Fetches counts Fetch and GetObject calls.
-func (m *MemStore) Fetches() int64 { return m.fetches.Load() }
 
 func (m *MemStore) runFault(ctx context.Context, op, key string) error {
 	m.mu.Lock()
@@ -58,7 +53,6 @@ func (m *MemStore) Fetch(ctx context.Context, key string) ([]byte, error) {
 }
 
 func (m *MemStore) GetObject(ctx context.Context, key string) ([]byte, string, error) {
-	m.fetches.Add(1)
 	if err := m.runFault(ctx, "get", key); err != nil {
 		return nil, "", err
 	}

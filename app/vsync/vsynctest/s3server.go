@@ -135,7 +135,7 @@ func LaunchVersityGW(bin, dir, addr string) (*S3Server, error) {
 	}
 	if addr == "" {
 		var err error
-		if addr, err = loopbackAddr(); err != nil {
+		if addr, err = LoopbackAddr(); err != nil {
 			return nil, err
 		}
 	}
@@ -201,7 +201,8 @@ func waitCreateBucket(s *S3Server) error {
 	}
 }
 
-func loopbackAddr() (string, error) {
+// LoopbackAddr is a free host:port on 127.0.0.1, for servers that tests and tools start.
+func LoopbackAddr() (string, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", err
@@ -213,7 +214,7 @@ func loopbackAddr() (string, error) {
 // RefusedEndpoint is an http endpoint on loopback where nothing listens.
 func RefusedEndpoint(t testing.TB) string {
 	t.Helper()
-	addr, err := loopbackAddr()
+	addr, err := LoopbackAddr()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -265,12 +265,12 @@ func countingProxy(endpoint string) (net.Listener, *atomic.Int64, error) {
 }
 
 func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := vsynctest.LoopbackAddr()
 	if err != nil {
 		return 0, err
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	_, port, _ := net.SplitHostPort(addr)
+	return strconv.Atoi(port)
 }
 
 // rssMiB is a process's resident set size.
