@@ -86,6 +86,24 @@ smoke: check-stage ## wait until STAGE's /healthz serves the deployed version fr
 	go run ./tools/cmd/smoke --assembly '$(or $(CDK_APP),$(CDK_OUT))/assembly-$(STAGE)' \
 	  --url "$$(aws cloudformation describe-stacks --stack-name keel-$(STAGE) --query "Stacks[0].Outputs[?OutputKey=='Url'].OutputValue" --output text)"
 
+.PHONY: cost
+cost: ## monthly cost of every stage (or STAGE) from its synthesized templates, offline; JSON=1 for JSON
+	@$(MAKE) -s synth-fast
+	go run ./tools/cmd/cost --assembly '$(CDK_OUT)' $(if $(STAGE),--stage '$(STAGE)') $(if $(JSON),--json)
+
+.PHONY: review
+review: ## the pull-request review offline: guard, cost and template diff of BASE (origin/main) against the working tree, into review-comment.md
+	scripts/review '$(or $(BASE),origin/main)'
+
+.PHONY: review-pr
+review-pr: ## (CI) the pull request a review run belongs to, from GitHub's record of the run
+	scripts/review-pr
+
+.PHONY: synth-fast
+synth-fast: ## synthesize every stage into cdk.out without the built-in template validation (what cost and review read)
+	@scripts/install-tools cdk
+	CDK_VALIDATION=false $(CDK) synth '**' --no-notices --quiet --output '$(CDK_OUT)' >/dev/null
+
 .PHONY: bench
 bench: tools-cdk ## measure synth, tests, boot, /healthz load, memory, sizes, deploy floor; table + bench/results/*.json
 	@scripts/install-tools versitygw

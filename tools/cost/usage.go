@@ -1,0 +1,59 @@
+package cost
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+)
+
+//go:embed usage.json
+var usageJSON []byte
+
+// Usage is what a template cannot say about a stage: its traffic and log volume. The
+// defaults per stage live in tools/cost/usage.json, the one place to change them.
+type Usage struct {
+	RequestsPerSecond       float64 `json:"requestsPerSecond"`
+	BytesPerRequest         float64 `json:"bytesPerRequest"`
+	NewConnectionsPerSecond float64 `json:"newConnectionsPerSecond"`
+	ActiveConnections       float64 `json:"activeConnections"`
+	// AppLogGBPerTask is what one task writes to its log group in a month.
+	AppLogGBPerTask float64 `json:"appLogGBPerTask"`
+	// FlowLogGB is the VPC flow log's volume in a month.
+	FlowLogGB float64 `json:"flowLogGB"`
+	// NatGB is the data the NAT gateways process in a month (both directions).
+	NatGB                      float64 `json:"natGB"`
+	AccessLogBytesPerRequest   float64 `json:"accessLogBytesPerRequest"`
+	ContainerInsightsMetrics   float64 `json:"containerInsightsMetrics"`
+	ContainerInsightsGBPerTask float64 `json:"containerInsightsGBPerTask"`
+}
+
+// Assumptions are the usage defaults of every stage.
+type Assumptions struct {
+	Notes  []string         `json:"notes"`
+	Stages map[string]Usage `json:"stages"`
+}
+
+// DefaultAssumptions is tools/cost/usage.json.
+func DefaultAssumptions() (Assumptions, error) { return ParseAssumptions(usageJSON) }
+
+// ParseAssumptions reads a usage file; unknown fields are errors, so that a typo does not
+// silently leave a default in place.
+func ParseAssumptions(b []byte) (Assumptions, error) {
+	var a Assumptions
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&a); err != nil {
+		return Assumptions{}, fmt.Errorf("cost: usage assumptions: %w (the fields are those of tools/cost/usage.json)", err)
+	}
+	return a, nil
+}
+
+// For returns the usage of stage.
+func (a Assumptions) For(stage string) (Usage, error) {
+	u, ok := a.Stages[stage]
+	if !ok {
+		return Usage{}, fmt.Errorf("cost: no usage assumptions for stage %s: add it to the usage file (tools/cost/usage.json)", stage)
+	}
+	return u, nil
+}
