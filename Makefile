@@ -93,7 +93,7 @@ cost: ## monthly cost of every stage (or STAGE) from its synthesized templates, 
 
 .PHONY: review
 review: ## the pull-request review offline: guard, cost and template diff of BASE (origin/main) against the working tree, into review-comment.md
-	scripts/review '$(or $(BASE),origin/main)'
+	scripts/review '$(or $(BASE),origin/main)' '$(or $(REVIEW_OUT),review-comment.md)'
 
 .PHONY: review-pr
 review-pr: ## (CI) the pull request a review run belongs to, from GitHub's record of the run
