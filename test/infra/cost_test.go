@@ -9,25 +9,25 @@ import (
 )
 
 // Prices (tools/cost/prices.json, eu-west-1) and usage (tools/cost/usage.json) the arithmetic
-// below uses; the test reads the same files, so a changed price moves both sides.
+// below uses, written out by hand: a change to either file must change them too.
 const (
-	hours     = 730.0
-	days      = hours / 24 // 30.42 days in a month of 730 hours
-	gib       = 1 << 30
-	vcpuARM   = 0.03238 // $/vCPU-hour, Linux/ARM
-	gbARM     = 0.00356 // $/GB-hour, Linux/ARM
-	albHour   = 0.0252
-	lcuHour   = 0.008
-	natHour   = 0.048
-	natGB     = 0.048
-	ipv4Hour  = 0.005
-	alarm     = 0.10 // per alarm metric and month
-	metric    = 0.30 // custom metric and month
-	logIngest = 0.57 // $/GB, standard and vended
-	logStore  = 0.03 // $/GB-month
-	secret    = 0.40
-	kmsKeyMonth    = 1.00
-	s3GB      = 0.023
+	hours       = 730.0
+	days        = hours / 24 // 30.42 days in a month of 730 hours
+	gib         = 1 << 30
+	vcpuARM     = 0.03238 // $/vCPU-hour, Linux/ARM
+	gbARM       = 0.00356 // $/GB-hour, Linux/ARM
+	albHour     = 0.0252
+	lcuHour     = 0.008
+	natHour     = 0.048
+	natGB       = 0.048
+	ipv4Hour    = 0.005
+	alarm       = 0.10 // per alarm metric and month
+	metric      = 0.30 // custom metric and month
+	logIngest   = 0.57 // $/GB, standard and vended
+	logStore    = 0.03 // $/GB-month
+	secret      = 0.40
+	kmsKeyMonth = 1.00
+	s3GB        = 0.023
 )
 
 type want struct{ min, max float64 }

@@ -7,6 +7,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -68,16 +69,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	r.Base, r.Head = *baseLabel, *headLabel
-	w := stdout
-	if *out != "" {
-		f, err := os.Create(*out)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		w = f
+	var comment bytes.Buffer
+	if err := r.WriteMarkdown(&comment); err != nil {
+		return err
 	}
-	if err := r.WriteMarkdown(w); err != nil {
+	if *out == "" {
+		_, err = stdout.Write(comment.Bytes())
+	} else {
+		err = os.WriteFile(*out, comment.Bytes(), 0o644)
+	}
+	if err != nil {
 		return err
 	}
 	if r.Blocked() {
