@@ -26,10 +26,7 @@ var stagingVariant = map[string]any{"keel:staging": map[string]any{
 
 func TestOverrideChangesOnlyItsStage(t *testing.T) {
 	base := app(t)
-	variant, err := synth(stagingVariant)
-	if err != nil {
-		t.Fatal(err)
-	}
+	variant := variant(t)
 	for _, name := range []string{"dev", "prod"} {
 		if !bytes.Equal(normalize(base.templates[name]), normalize(variant.templates[name])) {
 			t.Errorf("overriding staging changed the %s template", name)
