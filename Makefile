@@ -67,7 +67,7 @@ deploy-roles: check-stage ## deploy STAGE's GitHub Actions roles (an administrat
 bootstrap: check-stage ## an administrator, once per stage: the policies stack, then cdk bootstrap scoped by them (DRY_RUN=1 prints the commands)
 	@scripts/install-tools cdk
 	@$(if $(DRY_RUN),,scripts/require-aws-credentials bootstrap)
-	CDK='$(CDK)' CDK_OUT='$(CDK_OUT)' scripts/bootstrap $(if $(DRY_RUN),--dry-run) '$(STAGE)'
+	CDK='$(CDK)' CDK_OUT='$(CDK_OUT)' CDK_APP='$(CDK_APP)' scripts/bootstrap $(if $(DRY_RUN),--dry-run) '$(STAGE)'
 
 .PHONY: dev
 dev: ## run the service locally on a local S3 server with a sample vault (PORT=8080); Ctrl-C stops it
