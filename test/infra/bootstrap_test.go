@@ -3,6 +3,7 @@ package infra
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -178,16 +179,59 @@ func uncovered(schemas string, templates map[string]template, statements []polic
 	return problems
 }
 
-// TestExecutionPolicyCoverage: every resource type of every stage's service stack (the
-// default app and the staging variant: imported VPC, HTTPS, Spot), and every permission its
-// handlers need, is allowed by the stage's execution policies.
+// bootstrapDeployed returns the templates of a stage's assembly that CloudFormation deploys
+// through the bootstrap's deploy role, and so through the execution role: every stack whose
+// manifest names the deploy role (admin stacks use CliCredentialsStackSynthesizer and name
+// none).
+func bootstrapDeployed(t *testing.T, outdir, stage string) map[string]template {
+	t.Helper()
+	dir := filepath.Join(outdir, "assembly-"+stage)
+	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var manifest struct {
+		Artifacts map[string]struct {
+			Type       string
+			Properties struct{ TemplateFile, AssumeRoleArn string }
+		}
+	}
+	if err := json.Unmarshal(b, &manifest); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]template{}
+	for id, art := range manifest.Artifacts {
+		if art.Type != "aws:cloudformation:stack" || !strings.Contains(art.Properties.AssumeRoleArn, "-deploy-role-") {
+			continue
+		}
+		var tp template
+		tb, err := os.ReadFile(filepath.Join(dir, art.Properties.TemplateFile))
+		if err == nil {
+			err = json.Unmarshal(tb, &tp)
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		out[id] = tp
+	}
+	return out
+}
+
+// TestExecutionPolicyCoverage: every resource type of every stack deployed through a stage's
+// bootstrap (the service stack; the default app and the staging variant: imported VPC,
+// HTTPS, Spot), and every permission its handlers need, is allowed by the stage's execution
+// policies.
 func TestExecutionPolicyCoverage(t *testing.T) {
 	schemas := filepath.Join(testenv.GoModuleDir(t, schemaModule), "internal", "aws", "cfn", "schemas", "aws")
 	for _, a := range []*synthesized{app(t), variant(t)} {
 		for _, name := range settings.Names {
 			t.Run(name, func(t *testing.T) {
 				statements, _ := managedPolicies(t, a.bootstrap[name], "keel-"+name+"-cfn-execution-*")
-				for _, p := range uncovered(schemas, map[string]template{name + " service stack": a.templates[name]}, statements) {
+				stacks := bootstrapDeployed(t, a.outdir, name)
+				if _, ok := stacks[*a.built[name].Stack.ArtifactId()]; !ok || stacks[*a.built[name].GitHub.ArtifactId()] != nil || stacks[*a.built[name].Bootstrap.ArtifactId()] != nil {
+					t.Fatalf("stacks deployed through the bootstrap: %v, want the service stack and no admin stack", slices.Collect(maps.Keys(stacks)))
+				}
+				for _, p := range uncovered(schemas, stacks, statements) {
 					t.Error(p)
 				}
 				for action, reason := range refused {
