@@ -104,6 +104,13 @@ func boundaryStatements(props Props, a arns) []statement {
 		deny("NoLongLivedCredentials", []string{"iam:CreateUser", "iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile", "iam:CreateServiceSpecificCredential"}, []string{"*"}, nil),
 		deny("ProtectedIAM", []string{"iam:*"}, protectedIAM(a), nil),
 		deny("NoBootstrapOrGitHubRoles", []string{"sts:AssumeRole", "sts:TagSession"}, []string{a.iam("role/cdk-*"), a.iam("role/keel-*-github-*")}, nil),
+		// The bootstrap buckets and repositories of every qualifier: publishing is the
+		// publishing roles' job (not bounded); a stage role that could write there could
+		// plant an asset another stage's next deploy would pick up by its hash.
+		deny("NoBootstrapAssets", []string{"s3:Delete*", "s3:Put*", "s3:Replicate*", "s3:RestoreObject"},
+			[]string{fmt.Sprintf("arn:%s:s3:::cdk-*", a.partition), fmt.Sprintf("arn:%s:s3:::cdk-*/*", a.partition)}, nil),
+		deny("NoBootstrapImages", []string{"ecr:BatchDeleteImage", "ecr:CompleteLayerUpload", "ecr:DeleteRepository", "ecr:DeleteRepositoryPolicy", "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:PutLifecyclePolicy", "ecr:SetRepositoryPolicy", "ecr:UploadLayerPart"},
+			[]string{fmt.Sprintf("arn:%s:ecr:%s:%s:repository/cdk-*", a.partition, a.region, a.account)}, nil),
 		{"Sid": "OwnStackOnly", "Effect": "Deny", "Action": []string{
 			"cloudformation:CancelUpdateStack", "cloudformation:ContinueUpdateRollback", "cloudformation:CreateChangeSet", "cloudformation:CreateStack",
 			"cloudformation:DeleteChangeSet", "cloudformation:DeleteStack", "cloudformation:ExecuteChangeSet", "cloudformation:RollbackStack",

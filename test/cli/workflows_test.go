@@ -285,3 +285,22 @@ func jsonOf(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// TestCodeOwners: what decides who deploys, and with what, needs its owners' review.
+func TestCodeOwners(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), ".github", "CODEOWNERS"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	owned := map[string]bool{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && !strings.HasPrefix(f[0], "#") {
+			owned[f[0]] = true
+		}
+	}
+	for _, path := range []string{"/.github/", "/scripts/", "/Makefile", "/infra/githubroles/", "/infra/bootstrap/"} {
+		if !owned[path] {
+			t.Errorf("CODEOWNERS does not cover %s", path)
+		}
+	}
+}

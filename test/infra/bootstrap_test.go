@@ -339,15 +339,18 @@ func findSid(t *testing.T, statements []policyStatement, sid string) policyState
 }
 
 // TestPermissionsBoundary: the boundary keeps every role of the stage (the execution role
-// included) from dropping or escaping it, from touching the bootstrap, the GitHub roles and
-// the policies, from assuming bootstrap or GitHub roles, and from changing another stack; and
-// every role the service stack creates carries it.
+// included) from dropping or escaping it, from touching the bootstrap (roles, buckets,
+// repositories), the GitHub roles and the policies, from assuming bootstrap or GitHub roles,
+// and from changing another stack; and every role the service stack creates carries it.
 func TestPermissionsBoundary(t *testing.T) {
 	a := app(t)
 	for _, name := range settings.Names {
 		t.Run(name, func(t *testing.T) {
 			s := a.built[name].Settings
-			statements, _ := managedPolicies(t, a.bootstrap[name], "keel-"+name+"-boundary")
+			statements, sizes := managedPolicies(t, a.bootstrap[name], "keel-"+name+"-boundary")
+			if size := sizes["keel-"+name+"-boundary"]; size > 6144 {
+				t.Errorf("the boundary is %d characters: IAM's limit for a managed policy is 6,144", size)
+			}
 			iam := func(r string) string { return "arn:aws:iam::" + s.Account + ":" + r }
 			boundary := iam("policy/keel-" + name + "-boundary")
 			want := map[string]string{
@@ -360,6 +363,12 @@ func TestPermissionsBoundary(t *testing.T) {
 				if got := jsonOf(findSid(t, statements, sid)); got != w {
 					t.Errorf("%s:\n got %s\nwant %s", sid, got, w)
 				}
+			}
+			if assets := findSid(t, statements, "NoBootstrapAssets"); assets.Effect != "Deny" || !slices.Contains(assets.Actions, "s3:Put*") || !slices.Contains(assets.Resources, "arn:aws:s3:::cdk-*/*") {
+				t.Errorf("NoBootstrapAssets does not keep the roles out of the bootstrap buckets: %+v", assets)
+			}
+			if images := findSid(t, statements, "NoBootstrapImages"); images.Effect != "Deny" || !slices.Contains(images.Actions, "ecr:PutImage") {
+				t.Errorf("NoBootstrapImages does not keep the roles out of the bootstrap repositories: %+v", images)
 			}
 			own := findSid(t, statements, "OwnStackOnly")
 			if own.Effect != "Deny" || !slices.Equal(own.NotRes, []string{fmt.Sprintf("arn:aws:cloudformation:%s:%s:stack/keel-%s/*", s.Region, s.Account, name)}) || !slices.Contains(own.Actions, "cloudformation:DeleteStack") {

@@ -62,24 +62,20 @@ func synth(overrides map[string]any) (*synthesized, error) {
 // scratch holds this binary's synthesized apps; TestMain removes it.
 var scratch = filepath.Join(os.TempDir(), fmt.Sprintf("keel-infra-test-%d", os.Getpid()))
 
-var defaultApp = sync.OnceValues(func() (*synthesized, error) { return synth(nil) })
-
-var variantApp = sync.OnceValues(func() (*synthesized, error) { return synth(stagingVariant) })
-
-// variant is the app with stagingVariant's overrides, synthesized once per binary.
-func variant(t *testing.T) *synthesized {
-	t.Helper()
-	s, err := variantApp()
-	if err != nil {
-		t.Fatalf("synth: %v", err)
-	}
-	return s
-}
+var (
+	defaultApp = sync.OnceValues(func() (*synthesized, error) { return synth(nil) })
+	variantApp = sync.OnceValues(func() (*synthesized, error) { return synth(stagingVariant) })
+)
 
 // app is the app as `cdk synth` builds it from cdk.json, synthesized once per binary.
-func app(t *testing.T) *synthesized {
+func app(t *testing.T) *synthesized { return synthesizedOnce(t, defaultApp) }
+
+// variant is the app with stagingVariant's overrides, synthesized once per binary.
+func variant(t *testing.T) *synthesized { return synthesizedOnce(t, variantApp) }
+
+func synthesizedOnce(t *testing.T, once func() (*synthesized, error)) *synthesized {
 	t.Helper()
-	s, err := defaultApp()
+	s, err := once()
 	if err != nil {
 		t.Fatalf("synth: %v", err)
 	}
