@@ -226,7 +226,7 @@ func (s Stage) validateOperations(p *problems) {
 	}
 	// The bootstrap template's rule: a qualifier is at most 10 lowercase letters and digits.
 	if !qualifierRE.MatchString(s.Bootstrap.Qualifier) {
-		p.add("bootstrap.qualifier", quote(s.Bootstrap.Qualifier), "use 1 to 10 lowercase letters and digits, one per stage (such as keel%s)", s.Name)
+		p.add("bootstrap.qualifier", quote(s.Bootstrap.Qualifier), "use 1 to 10 lowercase letters and digits, one per stage (the defaults are keeldev, keelstg and keelprod)")
 	}
 	if !slices.Contains(retentionDays, s.Logs.RetentionDays) {
 		p.add("logs.retentionDays", s.Logs.RetentionDays, "CloudWatch Logs accepts %v", retentionDays)
