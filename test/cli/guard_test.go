@@ -107,7 +107,16 @@ type ciDiffRun struct {
 	err      error
 }
 
+// fakeDiff is the stand-in CDK CLI's diff: its text carries a run of five backticks, as a
+// template string could.
+const fakeDiff = `echo "cdk $*" >> "$PWD/cdk-calls"; printf 'Stack dev/Service (keel-dev)\n[~] Description: ` + "```` ``` `````" + ` end\n' >&2`
+
 func runCIDiff(t *testing.T, awsScript string, mutate func(map[string]any)) ciDiffRun {
+	t.Helper()
+	return runCIDiffWith(t, awsScript, fakeDiff, mutate)
+}
+
+func runCIDiffWith(t *testing.T, awsScript, cdkScript string, mutate func(map[string]any)) ciDiffRun {
 	t.Helper()
 	root := testenv.RepoRoot(t)
 	testenv.Tool(t, "node_modules/@aws-cdk/cloudformation-diff/package.json", "scripts/install-tools cdk")
@@ -126,8 +135,7 @@ func runCIDiff(t *testing.T, awsScript string, mutate func(map[string]any)) ciDi
 	os.WriteFile(filepath.Join(dir, "cdk.out", "assembly-dev", "devService694531C0.template.json"), b, 0o644)
 	os.WriteFile(filepath.Join(dir, "deployed.json"), golden, 0o644)
 	standIn(t, bin, "aws", awsScript)
-	// The diff's text carries a run of five backticks, as a template string could.
-	standIn(t, bin, "cdk", `echo "cdk $*" >> "$PWD/cdk-calls"; printf 'Stack dev/Service (keel-dev)\n[~] Description: `+"```` ``` `````"+` end\n' >&2`)
+	standIn(t, bin, "cdk", cdkScript)
 	cmd := exec.Command(filepath.Join(root, "scripts", "ci-diff"), "dev")
 	cmd.Dir = dir
 	cmd.Env = append(offlineEnv(), "PATH="+bin+":"+os.Getenv("PATH"), "CDK=cdk", "CDK_APP=cdk.out")
@@ -162,6 +170,15 @@ func TestCIDiffFailsClosed(t *testing.T) {
 			}
 		})
 	}
+	t.Run("cdk fails with AccessDenied", func(t *testing.T) {
+		r := runCIDiffWith(t, `cat "$PWD/deployed.json"`, `echo "AccessDenied: User is not authorized to perform: sts:AssumeRole" >&2; exit 1`, nil)
+		if r.err == nil || !strings.Contains(r.out, "cdk diff of dev failed") || !strings.Contains(r.out, "AccessDenied") {
+			t.Fatalf("ci-diff: %v\n%s\nwant a failure that shows the CLI's error", r.err, r.out)
+		}
+		if r.file("diff-verdicts") != "" || r.file("diff-comment.md") != "" {
+			t.Errorf("a failed diff still produced a verdict or a comment")
+		}
+	})
 	t.Run("does not exist", func(t *testing.T) {
 		r := runCIDiff(t, missing, nil)
 		if r.err != nil {
