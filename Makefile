@@ -63,6 +63,12 @@ deploy-roles: check-stage ## deploy STAGE's GitHub Actions roles (an administrat
 	@scripts/require-aws-credentials deploy-roles
 	$(CDK) deploy $(cdk_app) '$(STAGE)/GitHub' --no-notices $(DEPLOY_FLAGS)
 
+.PHONY: bootstrap
+bootstrap: check-stage ## an administrator, once per stage: the policies stack, then cdk bootstrap scoped by them (DRY_RUN=1 prints the commands)
+	@scripts/install-tools cdk
+	@$(if $(DRY_RUN),,scripts/require-aws-credentials bootstrap)
+	CDK='$(CDK)' CDK_OUT='$(CDK_OUT)' CDK_APP='$(CDK_APP)' scripts/bootstrap $(if $(DRY_RUN),--dry-run) '$(STAGE)'
+
 .PHONY: dev
 dev: ## run the service locally on a local S3 server with a sample vault (PORT=8080); Ctrl-C stops it
 	@scripts/install-tools versitygw
@@ -70,15 +76,20 @@ dev: ## run the service locally on a local S3 server with a sample vault (PORT=8
 	@exec bin/devstack --port $(or $(PORT),8080)
 
 .PHONY: ci-diff
-ci-diff: check-stage ## append STAGE's guard verdict and cdk diff (of CDK_APP or cdk.out) to diff-comment.md
+ci-diff: check-stage ## append STAGE's guard verdict and cdk diff (of CDK_APP or cdk.out) to diff-comment.md, the verdict to diff-verdicts
 	@scripts/install-tools cdk
 	@scripts/require-aws-credentials ci-diff
-	scripts/ci-diff $(STAGE)
+	CDK='$(CDK)' CDK_APP='$(or $(CDK_APP),$(CDK_OUT))' scripts/ci-diff '$(STAGE)'
 
 .PHONY: ci-guard
-ci-guard: ## fail when diff-comment.md marks a replaced or destroyed stateful resource (unless ALLOW_REPLACEMENT=true)
-	@if grep '^GUARD-FAILED ' diff-comment.md && [ "$${ALLOW_REPLACEMENT:-false}" != true ]; then \
+ci-guard: ## fail unless diff-verdicts holds a verdict per stage and none failed (ALLOW_REPLACEMENT=true accepts a failed one)
+	@for s in $(STAGES); do grep -qxE "$$s (pass|fail)" diff-verdicts 2>/dev/null || { echo "ci-guard: no guard verdict for $$s (did make ci-diff STAGE=$$s run?)" >&2; exit 1; }; done
+	@if grep ' fail$$' diff-verdicts && [ "$${ALLOW_REPLACEMENT:-false}" != true ]; then \
 	  echo "ci-guard: a stateful or identity-carrying resource would be replaced or destroyed; label the pull request allow-replacement if that is intended" >&2; exit 1; fi
+
+.PHONY: head-of-main
+head-of-main: ## CI: deploy=true in GITHUB_OUTPUT only while GITHUB_SHA is the head of main (a superseded run deploys nothing)
+	@scripts/require-head-of-main
 
 .PHONY: smoke
 smoke: check-stage ## wait until STAGE's /healthz serves the deployed version fresh (CDK_APP=cdk.out)

@@ -1,6 +1,8 @@
 // Package githubroles provides the roles GitHub Actions assumes for one stage through OIDC: a
-// read-only diff role for pull requests and a deploy role for the stage's environment, each
-// trusted only for one repository and that event or environment, and no longer-lived key.
+// diff role that reads the stage's service stack and nothing else, and a deploy role that may
+// only assume the stage's own bootstrap roles. Each trusts one exact OIDC subject: the
+// repository, the event or environment, and the workflow file at main (the repository's
+// subject template, set by scripts/github-setup, includes job_workflow_ref).
 package githubroles
 
 import (
@@ -16,6 +18,37 @@ import (
 
 const githubOIDC = "token.actions.githubusercontent.com"
 
+// The workflows the roles trust, and the branch they must run from.
+const (
+	DeployWorkflow = ".github/workflows/deploy-stage.yml"
+	DiffWorkflow   = ".github/workflows/diff.yml"
+	Branch         = "main"
+)
+
+// SubjectClaims is the repository's OIDC subject template (include_claim_keys): GitHub then
+// issues sub = "repo:<owner/name>:<context>:job_workflow_ref:<owner/name>/<workflow>@<ref>",
+// where context is "environment:<name>" for a job with an environment and "pull_request" for
+// a pull-request job without one (GitHub, "OpenID Connect reference", customizing the
+// subject claims). job_workflow_ref names the reusable workflow a job runs, at its ref.
+var SubjectClaims = []string{"repo", "context", "job_workflow_ref"}
+
+// DeploySubject is the subject of the deploy job: deploy-stage.yml from main, in the stage's
+// environment.
+func DeploySubject(repository, stage string) string {
+	return subject(repository, "environment:"+stage, DeployWorkflow)
+}
+
+// DiffSubject is the subject of the diff job: diff.yml from main, called by a pull request.
+// Calling it at main (not the pull request's copy) means the code that holds the diff role is
+// the reviewed one.
+func DiffSubject(repository string) string {
+	return subject(repository, "pull_request", DiffWorkflow)
+}
+
+func subject(repository, context, workflow string) string {
+	return fmt.Sprintf("repo:%s:%s:job_workflow_ref:%s/%s@refs/heads/%s", repository, context, repository, workflow, Branch)
+}
+
 var repositoryRE = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
 
 type Props struct {
@@ -28,7 +61,7 @@ type Props struct {
 	// ProviderARN imports the account's GitHub OIDC provider; empty creates it (one per
 	// account: with several stages in one account, create it in one and import it elsewhere).
 	ProviderARN string
-	// Qualifier is the CDK bootstrap qualifier (hnb659fds unless bootstrapped otherwise).
+	// Qualifier is the stage's CDK bootstrap qualifier.
 	Qualifier string
 }
 
@@ -45,19 +78,29 @@ func (p Props) validate() error {
 type Roles struct {
 	constructs.Construct
 	Diff, Deploy awsiam.Role
+	// Provider is the OIDC provider this construct created (nil when imported).
+	Provider awsiam.OidcProviderNative
 }
+
+// RoleName is the name of a stage's role for purpose "diff" or "deploy".
+func RoleName(stage, purpose string) string { return fmt.Sprintf("keel-%s-github-%s", stage, purpose) }
 
 func New(scope constructs.Construct, id string, props Props) *Roles {
 	if err := props.validate(); err != nil {
 		panic(err)
 	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
+	r := &Roles{Construct: c}
 	providerARN := jsii.String(props.ProviderARN)
 	if props.ProviderARN == "" {
-		providerARN = awsiam.NewOidcProviderNative(c, jsii.String("GitHub"), &awsiam.OidcProviderNativeProps{
+		r.Provider = awsiam.NewOidcProviderNative(c, jsii.String("GitHub"), &awsiam.OidcProviderNativeProps{
 			Url:       jsii.String("https://" + githubOIDC),
 			ClientIds: jsii.Strings("sts.amazonaws.com"),
-		}).OidcProviderArn()
+		})
+		// The provider is the account's, not the stage's: the other stages' roles in this
+		// account trust it too, so deleting this stack must leave it in place.
+		r.Provider.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN)
+		providerARN = r.Provider.OidcProviderArn()
 	}
 	stack := awscdk.Stack_Of(c)
 	bootstrapRole := func(kind string) *string {
@@ -69,34 +112,33 @@ func New(scope constructs.Construct, id string, props Props) *Roles {
 		Resources: &[]*string{serviceStack},
 	})
 
-	r := &Roles{Construct: c}
-	r.Diff = role(c, "Diff", "diff", providerARN, props, "pull_request", "read-only: cdk diff of "+props.ServiceStack+" on pull requests")
+	// The diff reads the deployed template with its own credentials (scripts/ci-diff) and
+	// compares offline (cdk diff --template): no lookup role, whose ReadOnlyAccess would
+	// show every object and log in the account to a pull request.
+	r.Diff = role(c, "Diff", RoleName(props.Stage, "diff"), providerARN, DiffSubject(props.Repository), "read-only: the deployed template of "+props.ServiceStack+", for pull-request diffs")
 	r.Diff.AddToPrincipalPolicy(readStack)
-	r.Diff.AddToPrincipalPolicy(assume(bootstrapRole("lookup")))
 
-	r.Deploy = role(c, "Deploy", "deploy", providerARN, props, "environment:"+props.Stage, "deploys "+props.ServiceStack+" through the CDK bootstrap roles")
+	r.Deploy = role(c, "Deploy", RoleName(props.Stage, "deploy"), providerARN, DeploySubject(props.Repository, props.Stage), "deploys "+props.ServiceStack+" through the stage's own CDK bootstrap roles")
 	r.Deploy.AddToPrincipalPolicy(readStack) // the smoke test reads the stack's outputs
-	r.Deploy.AddToPrincipalPolicy(assume(bootstrapRole("deploy"), bootstrapRole("file-publishing"), bootstrapRole("image-publishing"), bootstrapRole("lookup")))
+	r.Deploy.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("sts:AssumeRole"),
+		Resources: &[]*string{bootstrapRole("deploy"), bootstrapRole("file-publishing"), bootstrapRole("image-publishing")},
+	}))
 	return r
 }
 
-// role, named keel-<stage>-github-<purpose>, is trusted by GitHub's OIDC tokens for
-// props.Repository with exactly this subject (pull_request, or environment:<stage>).
-func role(scope constructs.Construct, id, purpose string, providerARN *string, props Props, subject, description string) awsiam.Role {
+// role is trusted by GitHub's OIDC tokens with exactly this audience and subject.
+func role(scope constructs.Construct, id, name string, providerARN *string, subject, description string) awsiam.Role {
 	principal := awsiam.NewWebIdentityPrincipal(providerARN, &map[string]any{
 		"StringEquals": map[string]any{
 			githubOIDC + ":aud": "sts.amazonaws.com",
-			githubOIDC + ":sub": fmt.Sprintf("repo:%s:%s", props.Repository, subject),
+			githubOIDC + ":sub": subject,
 		},
 	})
 	return awsiam.NewRole(scope, jsii.String(id), &awsiam.RoleProps{
-		RoleName:           jsii.String(fmt.Sprintf("keel-%s-github-%s", props.Stage, purpose)),
+		RoleName:           jsii.String(name),
 		AssumedBy:          principal,
 		Description:        jsii.String(description),
 		MaxSessionDuration: awscdk.Duration_Hours(jsii.Number(1)),
 	})
-}
-
-func assume(arns ...*string) awsiam.PolicyStatement {
-	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{Actions: jsii.Strings("sts:AssumeRole"), Resources: &arns})
 }

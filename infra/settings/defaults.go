@@ -27,19 +27,22 @@ func Defaults(stage string) (Stage, error) {
 		App:         App{Port: 8080, BootTimeoutSeconds: 10, FreshnessIntervalSeconds: 30, LogLevel: "info"},
 		Logs:        Logs{RetentionDays: 7, RemovalPolicy: "destroy"},
 		Alarms:      Alarms{Target5xxPerMinute: 5, ELB5xxPerMinute: 5, CPUPercent: 85, MemoryPercent: 85, EvaluationMinutes: 3},
-		GitHub:      GitHub{Repository: "keelstack/keel", CDKQualifier: "hnb659fds"},
+		GitHub:      GitHub{Repository: "keelstack/keel"},
 	}
 	switch stage {
 	case "dev":
+		base.Bootstrap.Qualifier = "keeldev"
 		base.Network = Network{NatGateways: 0, PublicTasks: true}
 		base.Task.ECSExec = true
 	case "staging":
+		base.Bootstrap.Qualifier = "keelstg"
 		base.Network = Network{NatGateways: 1}
 		base.Task = Task{CPU: 512, MemoryMiB: 1024, ARM64: true, ContainerInsights: true}
 		base.Scaling.MinTasks, base.Scaling.MaxTasks = 2, 4
 		base.Drain = Drain{DeregistrationDelaySeconds: 30, StopTimeoutSeconds: 45, ShutdownBudgetSeconds: 30}
 		base.Logs = Logs{RetentionDays: 30, RemovalPolicy: "retain"}
 	case "prod":
+		base.Bootstrap.Qualifier = "keelprod"
 		base.Network = Network{NatGateways: 2}
 		base.Task = Task{CPU: 1024, MemoryMiB: 2048, ARM64: true, ContainerInsights: true}
 		base.Scaling.MinTasks, base.Scaling.MaxTasks = 3, 12

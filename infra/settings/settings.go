@@ -29,6 +29,16 @@ type Stage struct {
 	Protect bool `json:"protect"`
 
 	GitHub GitHub `json:"github"`
+
+	Bootstrap Bootstrap `json:"bootstrap"`
+}
+
+// Bootstrap is the stage's CDK bootstrap (make bootstrap STAGE=<stage>): its own qualifier, so
+// that stages sharing an account share no bootstrap roles, bucket or repository.
+type Bootstrap struct {
+	// Qualifier names the bootstrap resources (cdk-<qualifier>-deploy-role-...) and the
+	// toolkit stack (CDKToolkit-<qualifier>); 1 to 10 lowercase letters and digits.
+	Qualifier string `json:"qualifier"`
 }
 
 // GitHub is what the stage's GitHub Actions roles trust.
@@ -36,10 +46,8 @@ type GitHub struct {
 	// Repository is owner/name; its pull requests may diff, its <stage> environment deploy.
 	Repository string `json:"repository"`
 	// OIDCProviderARN imports the account's GitHub OIDC provider; empty creates it (one per
-	// account).
+	// account, retained when its stack is deleted).
 	OIDCProviderARN string `json:"oidcProviderArn"`
-	// CDKQualifier is the bootstrap qualifier of the account.
-	CDKQualifier string `json:"cdkQualifier"`
 }
 
 // Network is a new VPC (VpcID empty) or an imported one, named by IDs (no lookup at synth).

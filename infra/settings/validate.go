@@ -224,8 +224,9 @@ func (s Stage) validateOperations(p *problems) {
 	if !repositoryRE.MatchString(s.GitHub.Repository) {
 		p.add("github.repository", quote(s.GitHub.Repository), "use owner/name of the GitHub repository that deploys this stage")
 	}
-	if !qualifierRE.MatchString(s.GitHub.CDKQualifier) {
-		p.add("github.cdkQualifier", quote(s.GitHub.CDKQualifier), "use the account's bootstrap qualifier (hnb659fds unless bootstrapped with --qualifier)")
+	// The bootstrap template's rule: a qualifier is at most 10 lowercase letters and digits.
+	if !qualifierRE.MatchString(s.Bootstrap.Qualifier) {
+		p.add("bootstrap.qualifier", quote(s.Bootstrap.Qualifier), "use 1 to 10 lowercase letters and digits, one per stage (the defaults are keeldev, keelstg and keelprod)")
 	}
 	if !slices.Contains(retentionDays, s.Logs.RetentionDays) {
 		p.add("logs.retentionDays", s.Logs.RetentionDays, "CloudWatch Logs accepts %v", retentionDays)

@@ -5,6 +5,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/keelstack/keel/infra/bootstrap"
 	"github.com/keelstack/keel/infra/githubroles"
 	"github.com/keelstack/keel/infra/ingress"
 	"github.com/keelstack/keel/infra/service"
@@ -44,6 +45,23 @@ func suppressGitHubNag(roles *githubroles.Roles) {
 			AppliesTo: &[]any{stackIDs},
 		}}, jsii.Bool(true))
 	}
+}
+
+// suppressBootstrapNag: the execution policies and the boundary are what IAM5 and IAM4 look
+// for on purpose.
+func suppressBootstrapNag(stage string, b *bootstrap.Bootstrap) {
+	// The stage's own roles (CloudFormation-generated names start with the stack name), the
+	// service-linked roles' path, and the stage's buckets.
+	stageScoped := &cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::arn:[^:]+:(iam::\d{12}:role\/(keel-` + stage + `-\*|aws-service-role\/\*)|s3:::keel-` + stage + `-\*(\/\*)?)$/`)}
+	for _, p := range b.ExecutionPolicies {
+		suppressWildcard(p, stageScoped,
+			"CloudFormation's handlers call create and describe actions (ec2:CreateVpc, ecs:CreateCluster, ...) that take no resource ARN or name a resource that does not exist yet; each action is listed by name, from the resource schemas, and IAM, S3 and the bootstrap parameter are scoped to the stage.")
+	}
+	cdknag.NagSuppressions_AddResourceSuppressions(b.Boundary, &[]*cdknag.NagPackSuppression{{
+		Id:        jsii.String("AwsSolutions-IAM5"),
+		Reason:    jsii.String("A permissions boundary is a ceiling, never a grant: Allow * makes the role's own policy the limit, and the boundary's Deny statements are what it adds (IAM permissions boundaries)."),
+		AppliesTo: &[]any{jsii.String("Action::*"), jsii.String("Resource::*"), jsii.String("Action::iam:*")},
+	}}, jsii.Bool(true))
 }
 
 func suppress(c constructs.IConstruct, rule, reason string) {

@@ -28,7 +28,9 @@ func newServiceStack(scope constructs.Construct, s settings.Stage, img Image) aw
 		StackName:             jsii.String(StackName(s.Name)),
 		Description:           jsii.String(fmt.Sprintf("keel %s: Fargate service behind an ALB, secrets from Secrets Manager", s.Name)),
 		TerminationProtection: jsii.Bool(s.Protect),
+		Synthesizer:           awscdk.NewDefaultStackSynthesizer(&awscdk.DefaultStackSynthesizerProps{Qualifier: jsii.String(s.Bootstrap.Qualifier)}),
 	})
+	scopeServiceStack(stack, s)
 	appLogs := logGroup(stack, "Logs", s.Logs)
 	net := network.New(stack, "Network", network.Props{
 		AvailabilityZones: s.AvailabilityZones,

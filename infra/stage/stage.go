@@ -4,6 +4,7 @@ package stage
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -28,6 +29,8 @@ type Built struct {
 	Settings settings.Stage
 	Stack    awscdk.Stack // the service
 	GitHub   awscdk.Stack // the roles GitHub Actions assumes
+	// Bootstrap holds the execution policies and boundary of the stage's scoped bootstrap.
+	Bootstrap awscdk.Stack
 }
 
 // Build validates every stage's settings from the app's context and adds the stages to app.
@@ -41,6 +44,7 @@ func Build(app awscdk.App, context map[string]any, img Image) ([]Built, error) {
 	for i, s := range stages {
 		built[i] = New(app, s, img)
 	}
+	warnAccountLayout(built, settings.AccountWarnings(stages))
 	return built, nil
 }
 
@@ -55,32 +59,40 @@ func New(app awscdk.App, s settings.Stage, img Image) Built {
 	awscdk.Tags_Of(st).Add(jsii.String("keel:stage"), jsii.String(s.Name), nil)
 	stack := newServiceStack(st, s, img)
 	github := newGitHubStack(st, s)
+	boot := newBootstrapStack(st, s)
 	// Aspects do not cross stage boundaries: the checks are attached to each stage.
 	awscdk.Aspects_Of(st).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
-	return Built{Settings: s, Stack: stack, GitHub: github}
+	return Built{Settings: s, Stack: stack, GitHub: github, Bootstrap: boot}
 }
 
 // StackName is the CloudFormation stack name of a stage's service stack.
 func StackName(stage string) string { return "keel-" + stage }
 
 // newGitHubStack holds the stage's GitHub Actions roles. An administrator deploys it once
-// (make deploy-roles); CI deploys only the service stack, so a merged change cannot widen
-// the roles CI itself runs with.
+// (make deploy-roles) with their own credentials (no bootstrap role can change these roles);
+// CI deploys only the service stack, so a merged change cannot widen the roles CI itself
+// runs with.
 func newGitHubStack(scope constructs.Construct, s settings.Stage) awscdk.Stack {
-	stack := awscdk.NewStack(scope, jsii.String("GitHub"), &awscdk.StackProps{
-		StackName:             jsii.String(StackName(s.Name) + "-github"),
-		Description:           jsii.String(fmt.Sprintf("keel %s: roles GitHub Actions assumes through OIDC (diff on pull requests, deploy from the %s environment)", s.Name, s.Name)),
-		TerminationProtection: jsii.Bool(s.Protect),
-	})
+	stack := adminStack(scope, "GitHub", StackName(s.Name)+"-github", s,
+		fmt.Sprintf("keel %s: roles GitHub Actions assumes through OIDC (diff on pull requests, deploy from the %s environment)", s.Name, s.Name))
 	roles := githubroles.New(stack, "Roles", githubroles.Props{
 		Repository:   s.GitHub.Repository,
 		Stage:        s.Name,
 		ServiceStack: StackName(s.Name),
 		ProviderARN:  s.GitHub.OIDCProviderARN,
-		Qualifier:    s.GitHub.CDKQualifier,
+		Qualifier:    s.Bootstrap.Qualifier,
 	})
-	output(stack, "DiffRoleArn", roles.Diff.RoleArn(), "GitHub variable DIFF_ROLE_ARN of the "+s.Name+" environment")
-	output(stack, "DeployRoleArn", roles.Deploy.RoleArn(), "GitHub variable DEPLOY_ROLE_ARN of the "+s.Name+" environment")
+	output(stack, "DiffRoleArn", roles.Diff.RoleArn(), "GitHub variable "+strings.ToUpper(s.Name)+"_DIFF_ROLE_ARN (scripts/github-setup sets it)")
+	output(stack, "DeployRoleArn", roles.Deploy.RoleArn(), "GitHub variable DEPLOY_ROLE_ARN of the "+s.Name+" environment (scripts/github-setup sets it)")
+	// What scripts/github-setup reads from the assembly: literal values, no tokens.
+	arn := func(purpose string) string {
+		return fmt.Sprintf("arn:%s:iam::%s:role/%s", *stack.Partition(), s.Account, githubroles.RoleName(s.Name, purpose))
+	}
+	stack.TemplateOptions().SetMetadata(&map[string]any{"keel:github": map[string]any{
+		"stage": s.Name, "repository": s.GitHub.Repository, "region": s.Region,
+		"deployRoleArn": arn("deploy"), "diffRoleArn": arn("diff"),
+		"deploySubject": githubroles.DeploySubject(s.GitHub.Repository, s.Name), "diffSubject": githubroles.DiffSubject(s.GitHub.Repository),
+	}})
 	suppressGitHubNag(roles)
 	return stack
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -85,6 +86,187 @@ func TestDiffGuard(t *testing.T) {
 			}
 			if code != tt.code || !strings.Contains(string(out), tt.want) {
 				t.Fatalf("exit %d, output:\n%s\nwant %d and %q", code, out, tt.code, tt.want)
+			}
+		})
+	}
+}
+
+// standIn writes an executable script named name into dir.
+func standIn(t *testing.T, dir, name, script string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, name), []byte("#!/bin/sh\n"+script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// ciDiffRun runs scripts/ci-diff dev in a fresh directory holding an assembly with the dev
+// golden template (mutated), with stand-ins for the AWS CLI (answering get-template as given)
+// and the CDK CLI (printing a diff full of backtick runs) first on PATH.
+type ciDiffRun struct {
+	dir, out string
+	err      error
+}
+
+// fakeDiff is the stand-in CDK CLI's diff: its text carries a run of five backticks, as a
+// template string could.
+const fakeDiff = `echo "cdk $*" >> "$PWD/cdk-calls"; printf 'Stack dev/Service (keel-dev)\n[~] Description: ` + "```` ``` `````" + ` end\n' >&2`
+
+func runCIDiff(t *testing.T, awsScript string, mutate func(map[string]any)) ciDiffRun {
+	t.Helper()
+	return runCIDiffWith(t, awsScript, fakeDiff, mutate)
+}
+
+func runCIDiffWith(t *testing.T, awsScript, cdkScript string, mutate func(map[string]any)) ciDiffRun {
+	t.Helper()
+	root := testenv.RepoRoot(t)
+	testenv.Tool(t, "node_modules/@aws-cdk/cloudformation-diff/package.json", "scripts/install-tools cdk")
+	dir, bin := t.TempDir(), t.TempDir()
+	golden, err := os.ReadFile(filepath.Join(root, "test", "infra", "testdata", "dev.golden.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tmpl map[string]any
+	_ = json.Unmarshal(golden, &tmpl)
+	if mutate != nil {
+		mutate(tmpl["Resources"].(map[string]any))
+	}
+	b, _ := json.Marshal(tmpl)
+	os.MkdirAll(filepath.Join(dir, "cdk.out", "assembly-dev"), 0o755)
+	os.WriteFile(filepath.Join(dir, "cdk.out", "assembly-dev", "devService694531C0.template.json"), b, 0o644)
+	os.WriteFile(filepath.Join(dir, "deployed.json"), golden, 0o644)
+	standIn(t, bin, "aws", awsScript)
+	standIn(t, bin, "cdk", cdkScript)
+	cmd := exec.Command(filepath.Join(root, "scripts", "ci-diff"), "dev")
+	cmd.Dir = dir
+	cmd.Env = append(offlineEnv(), "PATH="+bin+":"+os.Getenv("PATH"), "CDK=cdk", "CDK_APP=cdk.out")
+	out, err := cmd.CombinedOutput()
+	return ciDiffRun{dir: dir, out: string(out), err: err}
+}
+
+func (r ciDiffRun) file(name string) string {
+	b, _ := os.ReadFile(filepath.Join(r.dir, name))
+	return string(b)
+}
+
+// TestCIDiffFailsClosed: only CloudFormation's "does not exist" makes a stack new; AccessDenied
+// and throttling fail the job with nothing appended; a deployed stack is diffed offline against
+// the template the diff role read, and the guard's verdict is recorded.
+func TestCIDiffFailsClosed(t *testing.T) {
+	const missing = `echo "An error occurred (ValidationError) when calling the GetTemplate operation: Stack with id keel-dev does not exist" >&2; exit 254`
+	for _, tt := range []struct {
+		name, aws, want string
+	}{
+		{"access denied", `echo "An error occurred (AccessDenied) when calling the GetTemplate operation: User: arn:aws:sts::123456789012:assumed-role/keel-dev-github-diff/x is not authorized to perform: cloudformation:GetTemplate" >&2; exit 254`, "AccessDenied"},
+		{"throttled", `echo "An error occurred (Throttling) when calling the GetTemplate operation: Rate exceeded" >&2; exit 254`, "Throttling"},
+		{"another stack missing", `echo "An error occurred (ValidationError) when calling the GetTemplate operation: Stack with id keel-staging does not exist" >&2; exit 254`, "keel-staging does not exist"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runCIDiff(t, tt.aws, nil)
+			if r.err == nil || !strings.Contains(r.out, "cannot read the deployed template of keel-dev") || !strings.Contains(r.out, tt.want) {
+				t.Fatalf("ci-diff: %v\n%s\nwant a failure that shows the error", r.err, r.out)
+			}
+			if r.file("diff-verdicts") != "" || r.file("diff-comment.md") != "" || r.file("cdk-calls") != "" {
+				t.Errorf("a failed read still produced a verdict, a comment or a diff")
+			}
+		})
+	}
+	t.Run("cdk fails with AccessDenied", func(t *testing.T) {
+		r := runCIDiffWith(t, `cat "$PWD/deployed.json"`, `echo "AccessDenied: User is not authorized to perform: sts:AssumeRole" >&2; exit 1`, nil)
+		if r.err == nil || !strings.Contains(r.out, "cdk diff of dev failed") || !strings.Contains(r.out, "AccessDenied") {
+			t.Fatalf("ci-diff: %v\n%s\nwant a failure that shows the CLI's error", r.err, r.out)
+		}
+		if r.file("diff-verdicts") != "" || r.file("diff-comment.md") != "" {
+			t.Errorf("a failed diff still produced a verdict or a comment")
+		}
+	})
+	t.Run("does not exist", func(t *testing.T) {
+		r := runCIDiff(t, missing, nil)
+		if r.err != nil {
+			t.Fatalf("ci-diff: %v\n%s", r.err, r.out)
+		}
+		if got := r.file("diff-verdicts"); got != "dev pass\n" {
+			t.Errorf("verdicts %q, want dev pass", got)
+		}
+		if c := r.file("diff-comment.md"); !strings.Contains(c, "### dev (not deployed yet") {
+			t.Errorf("comment does not say the stack is new:\n%s", c)
+		}
+		if calls := r.file("cdk-calls"); !strings.Contains(calls, "diff --app cdk.out dev/Service --template ") || strings.Contains(calls, "lookup") {
+			t.Errorf("cdk called as %q, want an offline diff against the read template", calls)
+		}
+	})
+	t.Run("deployed, cluster destroyed", func(t *testing.T) {
+		r := runCIDiff(t, `cat "$PWD/deployed.json"`, func(res map[string]any) {
+			for id, v := range res {
+				if v.(map[string]any)["Type"] == "AWS::ECS::Cluster" {
+					delete(res, id)
+				}
+			}
+		})
+		if r.err != nil {
+			t.Fatalf("ci-diff: %v\n%s", r.err, r.out)
+		}
+		if got := r.file("diff-verdicts"); got != "dev fail\n" {
+			t.Errorf("verdicts %q, want dev fail", got)
+		}
+		c := r.file("diff-comment.md")
+		if !strings.Contains(c, "### dev (deployed)") || !strings.Contains(c, "AWS::ECS::Cluster): will destroy") {
+			t.Errorf("comment lacks the verdict:\n%s", c)
+		}
+		// The diff (five backticks in a row) sits in a fence of six: it cannot close it.
+		if !strings.Contains(c, "``````\nStack dev/Service") || strings.Count(c, "``````\n") != 2 {
+			t.Errorf("the diff is not fenced longer than its longest backtick run:\n%s", c)
+		}
+	})
+}
+
+// TestCIGuard: the guard step fails on a failed verdict (unless allowed) and on a missing one.
+func TestCIGuard(t *testing.T) {
+	root := testenv.RepoRoot(t)
+	for _, tt := range []struct {
+		verdicts string
+		allow    bool
+		fails    bool
+	}{
+		{"dev pass\nstaging pass\nprod pass\n", false, false},
+		{"dev pass\nstaging fail\nprod pass\n", false, true},
+		{"dev pass\nstaging fail\nprod pass\n", true, false},
+		{"dev pass\nstaging pass\n", false, true},
+		{"", false, true},
+	} {
+		dir := t.TempDir()
+		if tt.verdicts != "" {
+			os.WriteFile(filepath.Join(dir, "diff-verdicts"), []byte(tt.verdicts), 0o644)
+		}
+		out, err := runIn(t, dir, offlineEnv(fmt.Sprintf("ALLOW_REPLACEMENT=%t", tt.allow)), "make", "-s", "-f", filepath.Join(root, "Makefile"), "ci-guard")
+		if (err != nil) != tt.fails {
+			t.Errorf("verdicts %q allow %t: err %v, want failure %t\n%s", tt.verdicts, tt.allow, err, tt.fails, out)
+		}
+	}
+}
+
+// TestHeadOfMain: a run deploys only while its commit is the head of main, and fails when it
+// cannot tell (a stand-in gh answers the GitHub API).
+func TestHeadOfMain(t *testing.T) {
+	root := testenv.RepoRoot(t)
+	const sha = "0123456789abcdef0123456789abcdef01234567"
+	for _, tt := range []struct {
+		name, gh, want string
+		fails          bool
+	}{
+		{"head", "echo " + sha, "deploy=true\n", false},
+		{"superseded", "echo fedcba9876543210fedcba9876543210fedcba98", "deploy=false\n", false},
+		{"api error", "echo 'HTTP 401: Bad credentials' >&2; exit 1", "", true},
+		{"not a commit", "echo '<html>'", "", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			bin, dir := t.TempDir(), t.TempDir()
+			standIn(t, bin, "gh", `[ "$*" = "api repos/keelstack/keel/git/ref/heads/main --jq .object.sha" ] || { echo "unexpected gh $*" >&2; exit 3; }`+"\n"+tt.gh)
+			output := filepath.Join(dir, "output")
+			out, err := runIn(t, root, offlineEnv("PATH="+bin+":"+os.Getenv("PATH"), "GITHUB_REPOSITORY=keelstack/keel", "GITHUB_SHA="+sha, "GITHUB_OUTPUT="+output),
+				"make", "-s", "head-of-main")
+			got, _ := os.ReadFile(output)
+			if (err != nil) != tt.fails || string(got) != tt.want {
+				t.Errorf("err %v, output %q; want failure %t, output %q\n%s", err, got, tt.fails, tt.want, out)
 			}
 		})
 	}

@@ -23,6 +23,7 @@ type synthesized struct {
 	built     map[string]stage.Built
 	templates map[string]template // the service stack's, by stage
 	github    map[string]template // the GitHub roles stack's, by stage
+	bootstrap map[string]template // the bootstrap policies stack's, by stage
 }
 
 var testBuildArgs = map[string]string{"VERSION": "test", "COMMIT": "test", "BUILD_DATE": "test"}
@@ -48,11 +49,12 @@ func synth(overrides map[string]any) (*synthesized, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &synthesized{outdir: outdir, built: map[string]stage.Built{}, templates: map[string]template{}, github: map[string]template{}}
+	s := &synthesized{outdir: outdir, built: map[string]stage.Built{}, templates: map[string]template{}, github: map[string]template{}, bootstrap: map[string]template{}}
 	for _, b := range built {
 		s.built[b.Settings.Name] = b
 		s.templates[b.Settings.Name] = template(*assertions.Template_FromStack(b.Stack, nil).ToJSON())
 		s.github[b.Settings.Name] = template(*assertions.Template_FromStack(b.GitHub, nil).ToJSON())
+		s.bootstrap[b.Settings.Name] = template(*assertions.Template_FromStack(b.Bootstrap, nil).ToJSON())
 	}
 	return s, nil
 }
@@ -60,12 +62,20 @@ func synth(overrides map[string]any) (*synthesized, error) {
 // scratch holds this binary's synthesized apps; TestMain removes it.
 var scratch = filepath.Join(os.TempDir(), fmt.Sprintf("keel-infra-test-%d", os.Getpid()))
 
-var defaultApp = sync.OnceValues(func() (*synthesized, error) { return synth(nil) })
+var (
+	defaultApp = sync.OnceValues(func() (*synthesized, error) { return synth(nil) })
+	variantApp = sync.OnceValues(func() (*synthesized, error) { return synth(stagingVariant) })
+)
 
 // app is the app as `cdk synth` builds it from cdk.json, synthesized once per binary.
-func app(t *testing.T) *synthesized {
+func app(t *testing.T) *synthesized { return synthesizedOnce(t, defaultApp) }
+
+// variant is the app with stagingVariant's overrides, synthesized once per binary.
+func variant(t *testing.T) *synthesized { return synthesizedOnce(t, variantApp) }
+
+func synthesizedOnce(t *testing.T, once func() (*synthesized, error)) *synthesized {
 	t.Helper()
-	s, err := defaultApp()
+	s, err := once()
 	if err != nil {
 		t.Fatalf("synth: %v", err)
 	}

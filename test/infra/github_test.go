@@ -8,42 +8,84 @@ import (
 	"github.com/keelstack/keel/infra/settings"
 )
 
-// TestGitHubRoles: each stage's roles trust only GitHub's OIDC tokens for the repository, the
-// diff role only pull requests, the deploy role only the stage's environment; the diff role can
-// read one stack and assume the lookup role; the deploy role can assume the bootstrap roles.
+// TestGitHubRoles: each stage's roles trust only GitHub's OIDC tokens with one exact subject:
+// the deploy role the deploy-stage workflow from main in the stage's environment, the diff
+// role the diff workflow from main on a pull request. The diff role reads one stack and
+// assumes nothing (no lookup role); the deploy role assumes only its own qualifier's deploy
+// and publishing roles. The OIDC provider, where created, is retained.
 func TestGitHubRoles(t *testing.T) {
 	a := app(t)
 	for _, name := range settings.Names {
 		t.Run(name, func(t *testing.T) {
 			s, tp := a.built[name].Settings, a.github[name]
-			providers := len(tp.resources("AWS::IAM::OIDCProvider"))
-			if want := map[bool]int{true: 1, false: 0}[s.GitHub.OIDCProviderARN == ""]; providers != want {
-				t.Errorf("%d OIDC providers, want %d", providers, want)
+			providers := tp.resources("AWS::IAM::OIDCProvider")
+			if want := map[bool]int{true: 1, false: 0}[s.GitHub.OIDCProviderARN == ""]; len(providers) != want {
+				t.Errorf("%d OIDC providers, want %d", len(providers), want)
+			}
+			for id, p := range providers {
+				if p["DeletionPolicy"] != "Retain" || p["UpdateReplacePolicy"] != "Retain" {
+					t.Errorf("OIDC provider %s is not retained: %s", id, jsonOf(p))
+				}
 			}
 			roles := map[string]map[string]any{}
 			for _, r := range tp.resources("AWS::IAM::Role") {
 				p := r["Properties"].(map[string]any)
 				roles[p["RoleName"].(string)] = p
 			}
-			for purpose, subject := range map[string]string{"diff": "pull_request", "deploy": "environment:" + name} {
+			repo := s.GitHub.Repository
+			for purpose, subject := range map[string]string{
+				"diff":   "repo:" + repo + ":pull_request:job_workflow_ref:" + repo + "/.github/workflows/diff.yml@refs/heads/main",
+				"deploy": "repo:" + repo + ":environment:" + name + ":job_workflow_ref:" + repo + "/.github/workflows/deploy-stage.yml@refs/heads/main",
+			} {
 				role := roles[fmt.Sprintf("keel-%s-github-%s", name, purpose)]
 				trust := jsonOf(get(role, "AssumeRolePolicyDocument", "Statement"))
-				want := fmt.Sprintf(`"Condition":{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com","token.actions.githubusercontent.com:sub":"repo:%s:%s"}}`, s.GitHub.Repository, subject)
-				if !strings.Contains(trust, want) || !strings.Contains(trust, `"Action":"sts:AssumeRoleWithWebIdentity"`) || strings.Count(trust, `"Effect"`) != 1 {
+				want := fmt.Sprintf(`"Condition":{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com","token.actions.githubusercontent.com:sub":%q}}`, subject)
+				if !strings.Contains(trust, want) || !strings.Contains(trust, `"Action":"sts:AssumeRoleWithWebIdentity"`) || strings.Count(trust, `"Effect"`) != 1 || strings.Contains(trust, "StringLike") {
 					t.Errorf("%s role trust = %s\nwant one statement with %s", purpose, trust, want)
 				}
 			}
 			bootstrap := func(kind string) string {
-				return fmt.Sprintf("arn:aws:iam::%s:role/cdk-%s-%s-role-%s-%s", s.Account, s.GitHub.CDKQualifier, kind, s.Account, s.Region)
+				return fmt.Sprintf("arn:aws:iam::%s:role/cdk-%s-%s-role-%s-%s", s.Account, s.Bootstrap.Qualifier, kind, s.Account, s.Region)
 			}
 			readStack := fmt.Sprintf(`{"Action":["cloudformation:DescribeStacks","cloudformation:GetTemplate"],"Effect":"Allow","Resource":"arn:aws:cloudformation:%s:%s:stack/keel-%s/*"}`, s.Region, s.Account, name)
-			if got := jsonOf(policy(t, tp, "RolesDiffDefaultPolicy")); got != `[`+readStack+`,{"Action":"sts:AssumeRole","Effect":"Allow","Resource":"`+bootstrap("lookup")+`"}]` {
-				t.Errorf("diff role statements: %s", got)
+			diff := jsonOf(policy(t, tp, "RolesDiffDefaultPolicy"))
+			if diff != `[`+readStack+`]` {
+				t.Errorf("diff role statements: %s\nwant only %s", diff, readStack)
 			}
-			wantDeploy := `[` + readStack + `,{"Action":"sts:AssumeRole","Effect":"Allow","Resource":["` + bootstrap("deploy") + `","` + bootstrap("file-publishing") + `","` + bootstrap("image-publishing") + `","` + bootstrap("lookup") + `"]}]`
+			if strings.Contains(diff, "sts:AssumeRole") || strings.Contains(diff, "lookup-role") {
+				t.Errorf("the diff role may assume a role (the lookup role reads the whole account): %s", diff)
+			}
+			wantDeploy := `[` + readStack + `,{"Action":"sts:AssumeRole","Effect":"Allow","Resource":["` + bootstrap("deploy") + `","` + bootstrap("file-publishing") + `","` + bootstrap("image-publishing") + `"]}]`
 			if got := jsonOf(policy(t, tp, "RolesDeployDefaultPolicy")); got != wantDeploy {
 				t.Errorf("deploy role statements:\n got %s\nwant %s", got, wantDeploy)
 			}
 		})
+	}
+}
+
+// TestScopedBootstrap: each stage has its own qualifier (no two stages share bootstrap roles
+// even in one account); the service stack uses it; the admin stacks need no bootstrap.
+func TestScopedBootstrap(t *testing.T) {
+	a := app(t)
+	qualifiers := map[string]string{}
+	for _, name := range settings.Names {
+		b := a.built[name]
+		q := b.Settings.Bootstrap.Qualifier
+		if other, ok := qualifiers[q]; ok {
+			t.Errorf("%s and %s share the qualifier %s", name, other, q)
+		}
+		qualifiers[q] = name
+		if got := jsonOf(get(map[string]any(a.templates[name]), "Parameters", "BootstrapVersion", "Default")); got != `"/cdk-bootstrap/`+q+`/version"` {
+			t.Errorf("%s service stack reads bootstrap version %s, want qualifier %s", name, got, q)
+		}
+		for kind, tp := range map[string]template{"github": a.github[name], "bootstrap": a.bootstrap[name]} {
+			if tp["Parameters"] != nil || tp["Rules"] != nil {
+				t.Errorf("%s %s stack needs a bootstrap (parameters %v, rules %v): an administrator deploys it before the bootstrap exists", name, kind, tp["Parameters"], tp["Rules"])
+			}
+		}
+		meta := get(map[string]any(a.bootstrap[name]), "Metadata", "keel:bootstrap")
+		if get(meta, "qualifier") != q || get(meta, "permissionsBoundary") != "keel-"+name+"-boundary" || len(anySlice(get(meta, "executionPolicyArns"))) == 0 {
+			t.Errorf("%s bootstrap metadata (what make bootstrap passes to cdk bootstrap): %s", name, jsonOf(meta))
+		}
 	}
 }

@@ -21,7 +21,7 @@ func policy(t *testing.T, tp template, prefix string) []any {
 
 func TestExecutionRolePolicy(t *testing.T) {
 	forEachStage(t, func(t *testing.T, s settings.Stage, tp template) {
-		repo := fmt.Sprintf("arn:aws:ecr:%s:%s:repository/cdk-hnb659fds-container-assets-%s-%s", s.Region, s.Account, s.Account, s.Region)
+		repo := fmt.Sprintf("arn:aws:ecr:%s:%s:repository/cdk-%s-container-assets-%s-%s", s.Region, s.Account, s.Bootstrap.Qualifier, s.Account, s.Region)
 		want := `[` +
 			`{"Action":["ecr:BatchCheckLayerAvailability","ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"],"Effect":"Allow","Resource":"` + repo + `"},` +
 			`{"Action":"ecr:GetAuthorizationToken","Effect":"Allow","Resource":"*"},` +

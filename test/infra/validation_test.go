@@ -6,6 +6,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 
+	"github.com/keelstack/keel/infra/settings"
 	"github.com/keelstack/keel/infra/stage"
 )
 
@@ -72,4 +73,42 @@ func secrets(key, value string) map[string]any {
 
 func drain(key string, value int) map[string]any {
 	return map[string]any{"drain": map[string]any{key: value}}
+}
+
+// TestAccountLayout: two stages with one qualifier in one account fail synth; prod sharing an
+// account with another stage is a warning, not an error (the defaults do it: every stage is in
+// the documentation account), and is shown at synth on prod's stack.
+func TestAccountLayout(t *testing.T) {
+	_, err := stage.Build(awscdk.NewApp(nil), map[string]any{"keel:staging": map[string]any{"bootstrap": map[string]any{"qualifier": "keeldev"}}}, stage.Image{})
+	if err == nil || !strings.Contains(err.Error(), `keel:staging.bootstrap.qualifier = "keeldev": keel:dev uses it in the same account`) {
+		t.Errorf("a shared qualifier was accepted or badly reported: %v", err)
+	}
+	_, err = stage.Build(awscdk.NewApp(nil), prod(map[string]any{"bootstrap": map[string]any{"qualifier": "Keel-Prod"}}), stage.Image{})
+	if err == nil || !strings.Contains(err.Error(), `keel:prod.bootstrap.qualifier = "Keel-Prod"`) {
+		t.Errorf("a bad qualifier was accepted or badly reported: %v", err)
+	}
+
+	stages := func(prodAccount string) []settings.Stage {
+		var out []settings.Stage
+		for _, n := range settings.Names {
+			s, _ := settings.Defaults(n)
+			if n == "prod" {
+				s.Account = prodAccount
+			}
+			out = append(out, s)
+		}
+		return out
+	}
+	if w := settings.AccountWarnings(stages(settings.ExampleAccount)); len(w) != 1 || !strings.Contains(w[0], "keel:prod.account = 123456789012 is also the account of dev and staging") {
+		t.Errorf("shared prod account: warnings %q", w)
+	}
+	if w := settings.AccountWarnings(stages("210987654321")); len(w) != 0 {
+		t.Errorf("prod in its own account: warnings %q", w)
+	}
+	a := app(t)
+	prodMeta := jsonOf(a.built["prod"].Stack.Node().Metadata())
+	devMeta := jsonOf(a.built["dev"].Stack.Node().Metadata())
+	if !strings.Contains(prodMeta, "is also the account of dev and staging") || strings.Contains(devMeta, "is also the account") {
+		t.Errorf("the account warning is not on prod's stack (and only there):\nprod %s\ndev %s", prodMeta, devMeta)
+	}
 }

@@ -26,20 +26,17 @@ var stagingVariant = map[string]any{"keel:staging": map[string]any{
 
 func TestOverrideChangesOnlyItsStage(t *testing.T) {
 	base := app(t)
-	variant, err := synth(stagingVariant)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := variant(t)
 	for _, name := range []string{"dev", "prod"} {
-		if !bytes.Equal(normalize(base.templates[name]), normalize(variant.templates[name])) {
+		if !bytes.Equal(normalize(base.templates[name]), normalize(v.templates[name])) {
 			t.Errorf("overriding staging changed the %s template", name)
 		}
 	}
-	if bytes.Equal(normalize(base.templates["staging"]), normalize(variant.templates["staging"])) {
+	if bytes.Equal(normalize(base.templates["staging"]), normalize(v.templates["staging"])) {
 		t.Fatal("the staging override changed nothing")
 	}
 
-	tp := variant.templates["staging"]
+	tp := v.templates["staging"]
 	t.Run("kms", func(t *testing.T) {
 		want := `{"Action":"kms:Decrypt","Condition":{"StringEquals":{"kms:ViaService":"secretsmanager.eu-west-1.amazonaws.com"}},"Effect":"Allow","Resource":"` + kmsKey + `"}`
 		if got := jsonOf(policy(t, tp, "AppTaskExecutionRoleDefaultPolicy")); !strings.Contains(got, want) {

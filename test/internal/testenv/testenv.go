@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 )
@@ -88,4 +89,24 @@ func WriteOrCompare(t testing.TB, path string, got []byte) []byte {
 		t.Fatalf("%v: run go test ./... -update to create it", err)
 	}
 	return want
+}
+
+// GoModuleDir downloads module@version through the Go module proxy (once; the module cache
+// keeps it) and returns its directory, for tests that read a module's files without importing
+// it. Unavailable, it fails the test on CI and skips it elsewhere.
+func GoModuleDir(t testing.TB, module string) string {
+	t.Helper()
+	cmd := exec.Command("go", "mod", "download", "-json", module)
+	cmd.Dir = t.TempDir()
+	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
+	out, err := cmd.Output()
+	var info struct{ Dir, Error string }
+	if jerr := json.Unmarshal(out, &info); err != nil || jerr != nil || info.Dir == "" {
+		msg := fmt.Sprintf("go mod download %s: %v %s", module, err, info.Error)
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s (CI needs the Go module proxy)", msg)
+		}
+		t.Skip(msg)
+	}
+	return info.Dir
 }

@@ -1,0 +1,191 @@
+package bootstrap
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// statement is one IAM policy statement as JSON.
+type statement = map[string]any
+
+// IAM actions the stack may call on its own roles, by the condition they carry. Only the
+// actions that support the iam:PermissionsBoundary condition key (IAM service authorization
+// reference, "Actions defined by AWS Identity and Access Management") are in the first group:
+// each of them requires the role to carry the stage's boundary.
+var (
+	withBoundary = []string{"iam:AttachRolePolicy", "iam:CreateRole", "iam:DeleteRolePolicy", "iam:DetachRolePolicy", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy"}
+	ownRoles     = []string{"iam:DeleteRole", "iam:GetRole", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListRolePolicies", "iam:TagRole", "iam:UntagRole", "iam:UpdateAssumeRolePolicy", "iam:UpdateRole", "iam:UpdateRoleDescription"}
+)
+
+// executionStatements: each service's handler actions, IAM split by the rules above, S3
+// limited to the stage's buckets, and the bootstrap version parameter; then the explicit
+// denials. No statement allows a wildcard action.
+func executionStatements(props Props, a arns) []statement {
+	byService := map[string][]string{}
+	for _, actions := range handlerPermissions() {
+		for _, action := range actions {
+			service, _, _ := strings.Cut(action, ":")
+			if !slices.Contains(byService[service], action) {
+				byService[service] = append(byService[service], action)
+			}
+		}
+	}
+	var out []statement
+	for _, service := range sortedKeys(byService) {
+		actions := byService[service]
+		slices.Sort(actions)
+		switch service {
+		case "iam":
+			out = append(out, iamStatements(actions, props, a)...)
+		case "s3":
+			// CloudFormation names a bucket without a BucketName "<stack name>-<logical ID>-<suffix>"
+			// in lowercase; the stack is keel-<stage>.
+			prefix := fmt.Sprintf("arn:%s:s3:::keel-%s-", a.partition, a.stage)
+			out = append(out, allow("S3", actions, []string{prefix + "*", prefix + "*/*"}, nil))
+		default:
+			out = append(out, allow(sid(service), actions, []string{"*"}, nil))
+		}
+	}
+	out = append(out, allow("BootstrapVersion", []string{"ssm:GetParameters"},
+		[]string{fmt.Sprintf("arn:%s:ssm:%s:%s:parameter/cdk-bootstrap/%s/version", a.partition, a.region, a.account, props.Qualifier)}, nil))
+	return append(out, deny("ProtectedIAM", []string{"iam:*"}, protectedIAM(a), nil))
+}
+
+// iamStatements places every IAM action of the handlers under its rule, and panics on one it
+// has no rule for: a new IAM action needs a deliberate decision here, not a wildcard.
+func iamStatements(actions []string, props Props, a arns) []statement {
+	var boundary, own []string
+	var out []statement
+	for _, action := range actions {
+		switch {
+		case slices.Contains(withBoundary, action):
+			boundary = append(boundary, action)
+		case slices.Contains(ownRoles, action):
+			own = append(own, action)
+		case action == "iam:PassRole":
+			out = append(out, allow("PassOwnRoles", []string{action}, []string{a.stageRoles(), a.iam("role/aws-service-role/*")},
+				statement{"StringEquals": statement{"iam:PassedToService": props.PassRoleServices}}))
+		case action == "iam:CreateServiceLinkedRole":
+			out = append(out, allow("ServiceLinkedRoles", []string{action}, []string{a.iam("role/aws-service-role/*")},
+				statement{"StringEquals": statement{"iam:AWSServiceName": props.ServiceLinkedRoles}}))
+		default:
+			panic(fmt.Sprintf("bootstrap: no rule for %s: decide in infra/bootstrap/statements.go which roles and conditions it gets", action))
+		}
+	}
+	return append([]statement{
+		allow("OwnRolesWithBoundary", boundary, []string{a.stageRoles()}, statement{"StringEquals": statement{"iam:PermissionsBoundary": a.boundary()}}),
+		allow("OwnRoles", own, []string{a.stageRoles()}, nil),
+	}, out...)
+}
+
+// protectedIAM is what no role of a stage may change: every stage's GitHub roles, boundary and
+// execution policies, every bootstrap's roles, and the account's GitHub OIDC provider.
+func protectedIAM(a arns) []string {
+	return []string{
+		a.iam("role/keel-*-github-*"),
+		a.iam("role/cdk-*"),
+		a.iam("policy/keel-*"),
+		a.iam("oidc-provider/token.actions.githubusercontent.com"),
+	}
+}
+
+// boundaryStatements: the boundary is a ceiling, not a grant (a role may do what its own
+// policies allow and the boundary does not deny; IAM, "Permissions boundaries for IAM
+// entities"). It allows every action and denies what no role of the stage may ever do.
+func boundaryStatements(props Props, a arns) []statement {
+	stackArn := fmt.Sprintf("arn:%s:cloudformation:%s:%s:stack/%s/*", a.partition, a.region, a.account, props.ServiceStack)
+	return []statement{
+		allow("CeilingOnly", []string{"*"}, []string{"*"}, nil),
+		deny("NoRoleWithoutThisBoundary", []string{"iam:CreateRole", "iam:PutRolePermissionsBoundary"}, []string{"*"},
+			statement{"StringNotEquals": statement{"iam:PermissionsBoundary": a.boundary()}}),
+		deny("NoBoundaryRemoval", []string{"iam:DeleteRolePermissionsBoundary", "iam:DeleteUserPermissionsBoundary"}, []string{"*"}, nil),
+		deny("NoLongLivedCredentials", []string{"iam:CreateUser", "iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile", "iam:CreateServiceSpecificCredential"}, []string{"*"}, nil),
+		deny("ProtectedIAM", []string{"iam:*"}, protectedIAM(a), nil),
+		deny("NoBootstrapOrGitHubRoles", []string{"sts:AssumeRole", "sts:TagSession"}, []string{a.iam("role/cdk-*"), a.iam("role/keel-*-github-*")}, nil),
+		// The bootstrap buckets and repositories of every qualifier: publishing is the
+		// publishing roles' job (not bounded); a stage role that could write there could
+		// plant an asset another stage's next deploy would pick up by its hash.
+		deny("NoBootstrapAssets", []string{"s3:Delete*", "s3:Put*", "s3:Replicate*", "s3:RestoreObject"},
+			[]string{fmt.Sprintf("arn:%s:s3:::cdk-*", a.partition), fmt.Sprintf("arn:%s:s3:::cdk-*/*", a.partition)}, nil),
+		deny("NoBootstrapImages", []string{"ecr:BatchDeleteImage", "ecr:CompleteLayerUpload", "ecr:DeleteRepository", "ecr:DeleteRepositoryPolicy", "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:PutLifecyclePolicy", "ecr:SetRepositoryPolicy", "ecr:UploadLayerPart"},
+			[]string{fmt.Sprintf("arn:%s:ecr:%s:%s:repository/cdk-*", a.partition, a.region, a.account)}, nil),
+		{"Sid": "OwnStackOnly", "Effect": "Deny", "Action": []string{
+			"cloudformation:CancelUpdateStack", "cloudformation:ContinueUpdateRollback", "cloudformation:CreateChangeSet", "cloudformation:CreateStack",
+			"cloudformation:DeleteChangeSet", "cloudformation:DeleteStack", "cloudformation:ExecuteChangeSet", "cloudformation:RollbackStack",
+			"cloudformation:SetStackPolicy", "cloudformation:UpdateStack", "cloudformation:UpdateTerminationProtection",
+		}, "NotResource": []string{stackArn}},
+		// keel tags every resource of a stage keel:stage=<stage>; keys without the tag (another
+		// stage's, or the account's own) cannot be scheduled for deletion or locked away.
+		deny("OwnKeysOnly", []string{"kms:DisableKey", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"}, []string{"*"},
+			statement{"StringNotEquals": statement{"aws:ResourceTag/keel:stage": props.Stage}}),
+	}
+}
+
+func allow(sid string, actions, resources []string, condition statement) statement {
+	return withCondition(statement{"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources}, condition)
+}
+
+func deny(sid string, actions, resources []string, condition statement) statement {
+	return withCondition(statement{"Sid": sid, "Effect": "Deny", "Action": actions, "Resource": resources}, condition)
+}
+
+func withCondition(s, condition statement) statement {
+	if condition != nil {
+		s["Condition"] = condition
+	}
+	return s
+}
+
+func document(statements []statement) map[string]any {
+	return map[string]any{"Version": "2012-10-17", "Statement": statements}
+}
+
+// maxPolicyChars keeps each managed policy under IAM's 6,144-character limit (whitespace
+// excluded; IAM and STS quotas), with room for the document's envelope.
+const maxPolicyChars = 6000
+
+// pack fills documents in order, starting a new one when the next statement would not fit.
+func pack(statements []statement, limit int) []map[string]any {
+	var docs []map[string]any
+	var current []statement
+	size := 0
+	for _, s := range statements {
+		b, _ := json.Marshal(s)
+		if len(current) > 0 && size+len(b)+1 > limit {
+			docs = append(docs, document(current))
+			current, size = nil, 0
+		}
+		current = append(current, s)
+		size += len(b) + 1
+	}
+	return append(docs, document(current))
+}
+
+// sid turns a service prefix into a statement ID (letters and digits only).
+func sid(service string) string {
+	var b strings.Builder
+	up := true
+	for _, r := range service {
+		if r == '-' {
+			up = true
+			continue
+		}
+		if up {
+			r = []rune(strings.ToUpper(string(r)))[0]
+		}
+		b.WriteRune(r)
+		up = false
+	}
+	return b.String()
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

@@ -1,0 +1,53 @@
+package settings
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// oneQualifierPerStage: IAM role names are account-wide, so two stages bootstrapped in one
+// account with one qualifier would share the deploy role, and each could deploy the other's
+// stacks through it.
+func oneQualifierPerStage(stages []Stage) error {
+	owner := map[string]string{}
+	var errs []error
+	for _, s := range stages {
+		key := s.Account + "/" + s.Bootstrap.Qualifier
+		if first, ok := owner[key]; ok {
+			errs = append(errs, fmt.Errorf("%s%s.bootstrap.qualifier = %q: %s%s uses it in the same account %s; give each stage its own qualifier so that they share no bootstrap roles",
+				ContextPrefix, s.Name, s.Bootstrap.Qualifier, ContextPrefix, first, s.Account))
+			continue
+		}
+		owner[key] = s.Name
+	}
+	return errors.Join(errs...)
+}
+
+// AccountWarnings are the layout problems that synth reports without failing: prod sharing
+// its account with another stage. Each stage has its own qualifier, boundary and execution
+// policy, but an account is still one blast radius (service quotas, account-level settings,
+// whoever administers it); one account per stage is what the README recommends. The built-in
+// defaults put every stage in the documentation account, so a default synth shows it.
+func AccountWarnings(stages []Stage) []string {
+	var prod *Stage
+	for i := range stages {
+		if stages[i].Name == "prod" {
+			prod = &stages[i]
+		}
+	}
+	if prod == nil {
+		return nil
+	}
+	var sharing []string
+	for _, s := range stages {
+		if s.Name != prod.Name && s.Account == prod.Account {
+			sharing = append(sharing, s.Name)
+		}
+	}
+	if len(sharing) == 0 {
+		return nil
+	}
+	return []string{fmt.Sprintf("%sprod.account = %s is also the account of %s: a mistake or a compromised pipeline in one of them can reach prod's account; use one account per stage (README: Account layout)",
+		ContextPrefix, prod.Account, strings.Join(sharing, " and "))}
+}
