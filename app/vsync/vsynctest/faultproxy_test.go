@@ -10,17 +10,8 @@ import (
 	"github.com/keelstack/keel/app/vsync/vsynctest"
 )
 
-// backend is versitygw when the environment provides it (CI always does), else gofakes3.
-func backend(t *testing.T) *vsynctest.S3Server {
-	if bin := vsynctest.VersityGWPath(t); bin != "" {
-		return vsynctest.StartVersityGW(t, bin)
-	}
-	t.Logf("%s not set: the proxy is tested in front of gofakes3", vsynctest.VersityGWEnv)
-	return vsynctest.StartGoFakeS3(t)
-}
-
 func TestFaultProxy(t *testing.T) {
-	srv := backend(t)
+	srv := vsynctest.StartS3Server(t)
 	direct := srv.Store()
 	ctx := context.Background()
 	exists := func(t *testing.T, key string) bool {
