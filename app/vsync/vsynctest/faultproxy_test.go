@@ -3,6 +3,7 @@ package vsynctest_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"testing"
 	"time"
 
@@ -61,9 +62,9 @@ func TestFaultProxy(t *testing.T) {
 			switch {
 			case tc.wantErr == nil && err != nil:
 				t.Fatalf("PutObject: %v, want success", err)
-			case tc.wantErr == errAny && err == nil:
+			case errors.Is(tc.wantErr, errAny) && err == nil:
 				t.Fatal("PutObject succeeded, want an error")
-			case tc.wantErr != nil && tc.wantErr != errAny && !errors.Is(err, tc.wantErr):
+			case tc.wantErr != nil && !errors.Is(tc.wantErr, errAny) && !errors.Is(err, tc.wantErr):
 				t.Fatalf("PutObject: %v, want %v", err, tc.wantErr)
 			}
 			if got := exists(t, key); got != tc.wantApplied {
@@ -84,7 +85,7 @@ func TestFaultProxy(t *testing.T) {
 		if err != nil || string(b) != "abc" {
 			t.Fatalf("Fetch = %q, %v", b, err)
 		}
-		if log := proxy.Log(); len(log) != 1 || log[0].Method != "GET" || log[0].Key != "proxy/read" || log[0].Status != 200 {
+		if log := proxy.Log(); len(log) != 1 || log[0].Method != http.MethodGet || log[0].Key != "proxy/read" || log[0].Status != 200 {
 			t.Fatalf("log = %+v", log)
 		}
 	})
