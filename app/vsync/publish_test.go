@@ -27,7 +27,7 @@ func TestPublishRoundTrip(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			store := vsynctest.NewMemStore()
 			cfg := testConfig("team/app/prod/")
-			p, err := vsync.Publish(ctx, store, cfg, testPass, rel, time.Date(2026, 5, 23, 11, 42, 1, 0, time.UTC))
+			p, err := vsync.Publish(ctx, store, cfg, testPass, rel, time.Date(2026, 5, 23, 11, 42, 1, 0, time.UTC), lowFloor)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -82,11 +82,11 @@ func (r *recorder) PutObject(ctx context.Context, key string, body []byte, c vsy
 func TestPublishOrder(t *testing.T) {
 	rec := &recorder{MemStore: vsynctest.NewMemStore()}
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	if _, err := vsync.Publish(context.Background(), rec, testConfig("p/"), testPass, testRelease, now); err != nil {
+	if _, err := vsync.Publish(context.Background(), rec, testConfig("p/"), testPass, testRelease, now, lowFloor); err != nil {
 		t.Fatal(err)
 	}
 	// Same second again: the timestamp moves on so that the first bundle is never overwritten.
-	p, err := vsync.Publish(context.Background(), rec, testConfig("p/"), testPass, testRelease, now)
+	p, err := vsync.Publish(context.Background(), rec, testConfig("p/"), testPass, testRelease, now, lowFloor)
 	if err != nil || p.TS != "20260101-000001" || p.Generation != 2 {
 		t.Fatalf("second publish = %+v, %v", p, err)
 	}
@@ -108,7 +108,7 @@ func TestInterruptedPublishKeepsPreviousGeneration(t *testing.T) {
 				return nil
 			})
 			next := vsync.Release{KV: map[string]string{"DATABASE_URL": "new"}}
-			if _, err := vsync.Publish(ctx, store, cfg, testPass, next, time.Now().Add(time.Hour)); err == nil {
+			if _, err := vsync.Publish(ctx, store, cfg, testPass, next, time.Now().Add(time.Hour), lowFloor); err == nil {
 				t.Fatal("Publish succeeded through a failing write")
 			}
 			store.SetFault(nil)
@@ -137,7 +137,7 @@ func TestConcurrentPublishesStayConsistent(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p, err := vsync.Publish(ctx, store, cfg, testPass, testRelease, time.Now().Add(time.Duration(i)*time.Second))
+			p, err := vsync.Publish(ctx, store, cfg, testPass, testRelease, time.Now().Add(time.Duration(i)*time.Second), lowFloor)
 			if err == nil {
 				mu.Lock()
 				won = append(won, p)
@@ -166,17 +166,93 @@ func TestConcurrentPublishesStayConsistent(t *testing.T) {
 func TestPublishRefuses(t *testing.T) {
 	store := vsynctest.NewMemStore()
 	bad := testConfig("no-slash")
-	if _, err := vsync.Publish(context.Background(), store, bad, testPass, testRelease, time.Now()); err == nil {
+	if _, err := vsync.Publish(context.Background(), store, bad, testPass, testRelease, time.Now(), lowFloor); err == nil {
 		t.Fatal("Publish accepted a prefix without a trailing slash")
 	}
-	if _, err := vsync.Publish(context.Background(), store, testConfig("p/"), "", testRelease, time.Now()); err == nil {
+	if _, err := vsync.Publish(context.Background(), store, testConfig("p/"), "", testRelease, time.Now(), lowFloor); err == nil {
 		t.Fatal("Publish accepted an empty passphrase")
 	}
 	store.Put("p/manifest", []byte("garbage"))
-	if _, err := vsync.Publish(context.Background(), store, testConfig("p/"), testPass, testRelease, time.Now()); err == nil {
+	if _, err := vsync.Publish(context.Background(), store, testConfig("p/"), testPass, testRelease, time.Now(), lowFloor); err == nil {
 		t.Fatal("Publish overwrote an unreadable manifest")
 	}
 	if len(store.Keys()) != 1 {
 		t.Fatalf("refused publishes wrote objects: %v", store.Keys())
 	}
+}
+
+// applyThenFail is a store whose writes selected by fail are applied, then answer an error:
+// a response lost after the store applied the write. Like a network store, it refuses
+// writes once ctx has ended.
+type applyThenFail struct {
+	*vsynctest.MemStore
+	fail func(op, key string) bool
+}
+
+func (s applyThenFail) PutObject(ctx context.Context, key string, body []byte, c vsync.Condition) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := s.MemStore.PutObject(ctx, key, body, c); err != nil || !s.fail("put", key) {
+		return err
+	}
+	return errors.New("connection reset after the write was applied")
+}
+
+func TestPublishOutcomes(t *testing.T) {
+	ctx := context.Background()
+	next := vsync.Release{KV: map[string]string{"DATABASE_URL": "new"}}
+	t.Run("applied manifest write reported as failed", func(t *testing.T) {
+		store, cfg := published(t, "p/")
+		lossy := applyThenFail{store, func(op, key string) bool { return strings.HasSuffix(key, "/manifest") }}
+		p, err := vsync.Publish(ctx, lossy, cfg, testPass, next, time.Now().Add(time.Hour), lowFloor)
+		if err != nil || p.Generation != 2 || len(p.Recovered) != 1 {
+			t.Fatalf("Publish = %+v, %v; want generation 2, recovered", p, err)
+		}
+		if !slices.Contains(store.Keys(), "p/v="+p.TS) {
+			t.Fatal("the bundle the manifest names was deleted")
+		}
+	})
+	t.Run("manifest unreadable after a failed write", func(t *testing.T) {
+		store, cfg := published(t, "p/")
+		reads := 0
+		store.SetFault(func(_ context.Context, op, key string) error {
+			if strings.HasSuffix(key, "/manifest") && (op == "put" || op == "get" && reads > 0) {
+				return errors.New("network down")
+			}
+			if op == "get" && strings.HasSuffix(key, "/manifest") {
+				reads++
+			}
+			return nil
+		})
+		_, err := vsync.Publish(ctx, store, cfg, testPass, next, time.Now().Add(time.Hour), lowFloor)
+		var pe *vsync.PublishError
+		if !errors.As(err, &pe) || !errors.Is(err, vsync.ErrPublishOutcomeUnknown) || pe.Leftover == "" {
+			t.Fatalf("error = %v, want an unknown outcome naming the bundle", err)
+		}
+		store.SetFault(nil)
+		if !slices.Contains(store.Keys(), pe.Leftover) {
+			t.Fatal("with the outcome unknown, the bundle (which may be current) was deleted")
+		}
+		noLeak(t, "Publish error", err.Error())
+	})
+	t.Run("caller's ctx ends during the manifest write", func(t *testing.T) {
+		store, cfg := published(t, "p/")
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		lossy := applyThenFail{store, func(op, key string) bool {
+			if strings.HasSuffix(key, "/manifest") {
+				cancel()
+				return true
+			}
+			return false
+		}}
+		p, err := vsync.Publish(ctx, lossy, cfg, testPass, next, time.Now().Add(time.Hour), lowFloor)
+		// The manifest names the new bundle: that is reported as published, even though the
+		// ctx ended before latest.meta could be raised.
+		var pe *vsync.PublishError
+		if !errors.As(err, &pe) || pe.Outcome != vsync.PublishedMetaBehind || p.Generation != 2 {
+			t.Fatalf("Publish = %+v, %v; want generation 2 current, latest.meta behind", p, err)
+		}
+	})
 }

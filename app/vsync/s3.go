@@ -24,8 +24,6 @@ const (
 	s3MaxBackoff = 400 * time.Millisecond
 	// s3AttemptTimeout caps one attempt when the caller's ctx has no deadline.
 	s3AttemptTimeout = 15 * time.Second
-	// maxObject bounds what one GET may hold in memory.
-	maxObject = 64 << 20
 )
 
 // S3Store reads and writes the vault objects of one bucket.
@@ -48,8 +46,9 @@ func NewS3Fetcher(cfg Config) *S3Store {
 
 // NewS3Client builds the S3 client vsync uses: path-style (as every upstream reader), an
 // explicit endpoint when given, checksums only where S3 requires them (S3-compatible servers
-// vary in their support of the newer defaults), and bounded retries.
-func NewS3Client(endpoint, region string, creds aws.CredentialsProvider) *s3.Client {
+// vary in their support of the newer defaults), and bounded retries. optFns adjust the
+// options last (tests shorten the per-attempt timeout with them).
+func NewS3Client(endpoint, region string, creds aws.CredentialsProvider, optFns ...func(*s3.Options)) *s3.Client {
 	opts := s3.Options{
 		Region:                     region,
 		Credentials:                creds,
@@ -65,7 +64,7 @@ func NewS3Client(endpoint, region string, creds aws.CredentialsProvider) *s3.Cli
 	if endpoint != "" {
 		opts.BaseEndpoint = aws.String(endpoint)
 	}
-	return s3.New(opts)
+	return s3.New(opts, optFns...)
 }
 
 // Fetch implements Fetcher.
@@ -74,21 +73,39 @@ func (s *S3Store) Fetch(ctx context.Context, key string) ([]byte, error) {
 	return b, err
 }
 
-// GetObject returns the object and its ETag.
+// FetchLimited is Fetch that refuses, without reading it, an object larger than limit bytes.
+func (s *S3Store) FetchLimited(ctx context.Context, key string, limit int64) ([]byte, error) {
+	b, _, err := s.getObject(ctx, key, limit)
+	return b, err
+}
+
+// GetObject returns the object and its ETag. Objects larger than the largest bundle a
+// vault can have are refused unread.
 func (s *S3Store) GetObject(ctx context.Context, key string) ([]byte, string, error) {
+	return s.getObject(ctx, key, maxBundle)
+}
+
+func (s *S3Store) getObject(ctx context.Context, key string, limit int64) ([]byte, string, error) {
 	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.bucket, Key: &key})
 	if err != nil {
 		return nil, "", classifyS3(err)
 	}
 	defer out.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(out.Body, maxObject+1))
+	if n := aws.ToInt64(out.ContentLength); n > limit {
+		return nil, "", tooLarge(key, n, limit)
+	}
+	b, err := io.ReadAll(io.LimitReader(out.Body, limit+1))
 	if err != nil {
 		return nil, "", fmt.Errorf("read s3://%s/%s: %w", s.bucket, key, err)
 	}
-	if len(b) > maxObject {
-		return nil, "", fmt.Errorf("%w: s3://%s/%s is larger than %d bytes", ErrBundleCorrupt, s.bucket, key, maxObject)
+	if int64(len(b)) > limit {
+		return nil, "", tooLarge(key, int64(len(b)), limit)
 	}
 	return b, aws.ToString(out.ETag), nil
+}
+
+func tooLarge(key string, size, limit int64) error {
+	return fmt.Errorf("%w: %s is %d bytes or more, over the %d-byte bound for it", ErrBundleCorrupt, key, size, limit)
 }
 
 // PutObject writes body at key under cond; a condition that does not hold is
@@ -119,6 +136,22 @@ func (s *S3Store) DeleteObject(ctx context.Context, key string) error {
 		return classifyS3(err)
 	}
 	return nil
+}
+
+// ListKeys lists the keys under prefix (every page).
+func (s *S3Store) ListKeys(ctx context.Context, prefix string) ([]string, error) {
+	var keys []string
+	pages := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{Bucket: &s.bucket, Prefix: &prefix})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, classifyS3(err)
+		}
+		for _, o := range page.Contents {
+			keys = append(keys, aws.ToString(o.Key))
+		}
+	}
+	return keys, nil
 }
 
 // classifyS3 keeps upstream's rule: only these codes mean "not found"; NoSuchBucket and 403

@@ -101,7 +101,7 @@ func TestVaultRunbook(t *testing.T) {
 		"AWS_CONFIG_FILE=/nonexistent", "AWS_SHARED_CREDENTIALS_FILE=/nonexistent",
 	}}
 	salt := strings.TrimSpace(cli.ok(t, nil, "salt"))
-	cli.flags = []string{"--endpoint", gw.Endpoint, "--bucket", vsynctest.Bucket, "--prefix", prefix, "--env", "dev", "--salt", salt, "--iterations", "1000"}
+	cli.flags = []string{"--endpoint", gw.Endpoint, "--bucket", vsynctest.Bucket, "--prefix", prefix, "--env", "dev", "--salt", salt, "--iterations", "600000"}
 	withPass := []string{"VAULT_PASSPHRASE=" + passphrase}
 
 	envFile := writeEnvFile(t, "# dev vault\nexport DATABASE_URL=\""+vaultSecret+"\"\nTLS_NOTE='multi\nline'\n")
