@@ -54,15 +54,18 @@ func newServiceStack(scope constructs.Construct, s settings.Stage, img Image) aw
 		DeletionProtection:  s.Protect,
 		AccessLogDays:       s.Logs.RetentionDays,
 	})
+	dl := newDelivery(stack, s, in)
 	al := alarms.New(stack, "Alarms", alarms.Props{
-		LoadBalancer:       in.LoadBalancer,
-		TargetGroup:        in.TargetGroup,
-		TopicARN:           s.Alarms.TopicARN,
-		Target5xxPerMinute: s.Alarms.Target5xxPerMinute,
-		ELB5xxPerMinute:    s.Alarms.ELB5xxPerMinute,
-		CPUPercent:         s.Alarms.CPUPercent,
-		MemoryPercent:      s.Alarms.MemoryPercent,
-		EvaluationMinutes:  s.Alarms.EvaluationMinutes,
+		LoadBalancer:         in.LoadBalancer,
+		TargetGroup:          in.TargetGroup,
+		AlternateTargetGroup: alternateTargetGroup(dl),
+		Deployment:           deploymentThresholds(s.Deployment.Alarms),
+		TopicARN:             s.Alarms.TopicARN,
+		Target5xxPerMinute:   s.Alarms.Target5xxPerMinute,
+		ELB5xxPerMinute:      s.Alarms.ELB5xxPerMinute,
+		CPUPercent:           s.Alarms.CPUPercent,
+		MemoryPercent:        s.Alarms.MemoryPercent,
+		EvaluationMinutes:    s.Alarms.EvaluationMinutes,
 	})
 	svc := service.New(stack, "App", service.Props{
 		Vpc:            net.Vpc,
@@ -88,6 +91,7 @@ func newServiceStack(scope constructs.Construct, s settings.Stage, img Image) aw
 		LogGroup:               appLogs,
 		TargetGroup:            in.TargetGroup,
 		DeploymentAlarms:       al.Deployment,
+		Deployment:             serviceDeployment(s.Deployment, dl),
 		Scaling: service.Scaling{
 			MinTasks:          s.Scaling.MinTasks,
 			MaxTasks:          s.Scaling.MaxTasks,
@@ -100,12 +104,17 @@ func newServiceStack(scope constructs.Construct, s settings.Stage, img Image) aw
 		ContainerInsights: s.Task.ContainerInsights,
 	})
 	al.WatchService(svc.Service)
+	if dl != nil { // ECS checks the traffic role's permissions when it creates the service
+		svc.Service.Node().AddDependency(dl)
+	}
 
 	output(stack, "Url", in.URL, "Where the service answers; curl <Url>/healthz")
 	output(stack, "ClusterName", svc.Cluster.ClusterName(), "For aws ecs update-service --cluster")
 	output(stack, "ServiceName", svc.Service.ServiceName(), "For aws ecs update-service --service")
 	output(stack, "LogGroupName", appLogs.LogGroupName(), "The service's logs")
+	output(stack, "DeploymentAlarmNames", alarmNames(al), "The alarms ECS rolls a deployment back on; make deploy refuses to start while one is in ALARM")
 	suppressNag(s, in, svc)
+	suppressDeliveryNag(dl)
 	return stack
 }
 
