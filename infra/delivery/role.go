@@ -37,9 +37,8 @@ func trafficRole(scope constructs.Construct, props Props, d *Delivery) awsiam.Ro
 		{Sid: jsii.String("ShiftListeners"), Actions: jsii.Strings("elasticloadbalancing:ModifyListener"), Resources: &listeners},
 		{Sid: jsii.String("ShiftRules"), Actions: jsii.Strings("elasticloadbalancing:ModifyRule"), Resources: &rules},
 	}
-	policy := awsiam.NewPolicy(scope, jsii.String("TrafficPolicy"), &awsiam.PolicyProps{Roles: &[]awsiam.IRole{role}})
 	for _, s := range statements {
-		policy.AddStatements(awsiam.NewPolicyStatement(s))
+		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(s))
 	}
 	return role
 }

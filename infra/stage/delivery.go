@@ -87,7 +87,7 @@ func suppressDeliveryNag(dl *delivery.Delivery) {
 	if dl == nil {
 		return
 	}
-	suppressWildcard(dl.Construct, nil,
+	suppressWildcard(dl.Role, nil,
 		"ECS's traffic role reads listeners, rules, target groups and target health with elasticloadbalancing:Describe*, which has no resource-level permissions (IAM requires Resource *); every write names this stack's target groups, listeners and rules.")
 }
 

@@ -105,7 +105,7 @@ func newServiceStack(scope constructs.Construct, s settings.Stage, img Image) aw
 	})
 	al.WatchService(svc.Service)
 	if dl != nil { // ECS checks the traffic role's permissions when it creates the service
-		svc.Service.Node().AddDependency(dl)
+		svc.Service.Node().AddDependency(dl.Role)
 	}
 
 	output(stack, "Url", in.URL, "Where the service answers; curl <Url>/healthz")

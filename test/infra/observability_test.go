@@ -1,6 +1,7 @@
 package infra
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -26,8 +27,13 @@ func TestLogGroups(t *testing.T) {
 func TestAlarms(t *testing.T) {
 	forEachStage(t, func(t *testing.T, s settings.Stage, tp template) {
 		var got []string
+		deployment := 0
 		for _, a := range tp.resources("AWS::CloudWatch::Alarm") {
 			p := a["Properties"].(map[string]any)
+			if strings.HasPrefix(fmt.Sprint(p["AlarmDescription"]), "Deployment:") { // TestDeploymentAlarmMath
+				deployment++
+				continue
+			}
 			if p["EvaluationPeriods"] != float64(s.Alarms.EvaluationMinutes) || p["TreatMissingData"] != "notBreaching" || p["ComparisonOperator"] != "GreaterThanOrEqualToThreshold" {
 				t.Errorf("alarm %s: %s", p["MetricName"], jsonOf(p))
 			}
@@ -37,12 +43,14 @@ func TestAlarms(t *testing.T) {
 		want := []string{
 			"AWS/ApplicationELB/HTTPCode_ELB_5XX_Count@" + jsonOf(s.Alarms.ELB5xxPerMinute),
 			"AWS/ApplicationELB/HTTPCode_Target_5XX_Count@" + jsonOf(s.Alarms.Target5xxPerMinute),
-			"AWS/ApplicationELB/UnHealthyHostCount@1",
 			"AWS/ECS/CPUUtilization@" + jsonOf(s.Alarms.CPUPercent),
 			"AWS/ECS/MemoryUtilization@" + jsonOf(s.Alarms.MemoryPercent),
 		}
 		if !slices.Equal(got, want) {
 			t.Errorf("alarms:\n got %v\nwant %v", got, want)
+		}
+		if deployment != 3 {
+			t.Errorf("%d deployment alarms, want 3 (5xx rate, p99, unhealthy hosts)", deployment)
 		}
 	})
 }

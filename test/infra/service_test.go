@@ -116,8 +116,8 @@ func TestDeployment(t *testing.T) {
 		}
 		alarms := dc["Alarms"].(map[string]any)
 		names := jsonOf(alarms["AlarmNames"])
-		if alarms["Enable"] != true || alarms["Rollback"] != true || !strings.Contains(names, `"Ref":"AlarmsTarget5xx`) || !strings.Contains(names, `"Ref":"AlarmsUnhealthyHosts`) {
-			t.Errorf("deployment alarms = %s, want target 5xx and unhealthy hosts with rollback", jsonOf(alarms))
+		if alarms["Enable"] != true || alarms["Rollback"] != true || !strings.Contains(names, `"Ref":"AlarmsTarget5xxRate`) || !strings.Contains(names, `"Ref":"AlarmsTargetP99`) || !strings.Contains(names, `"Ref":"AlarmsUnhealthyHosts`) {
+			t.Errorf("deployment alarms = %s, want the target 5xx rate, p99 and unhealthy hosts with rollback", jsonOf(alarms))
 		}
 		if _, ok := svc["DesiredCount"]; ok {
 			t.Error("DesiredCount is in the template: every deploy would reset a scaled-out service")
