@@ -30,6 +30,7 @@ func (s Stage) validateDeployment(p *problems) {
 	if !d.Progressive() {
 		return
 	}
+	before := len(p.list)
 	switch d.Strategy {
 	case Canary:
 		checkPercent(p, "deployment.canaryPercent", d.CanaryPercent, MinCanaryPercent)
@@ -48,7 +49,8 @@ func (s Stage) validateDeployment(p *problems) {
 			"the old tasks stop when the bake ends, before the deployment alarms (alarms.evaluationMinutes = %d) can judge the new version at full traffic, and a late rollback starts them cold; use at least %d",
 			s.Alarms.EvaluationMinutes, s.Alarms.EvaluationMinutes)
 	}
-	if total := s.DeploymentMinutes(); total > MaxDeploymentMinutes {
+	// The sum is only worth reporting when each part is within its own range.
+	if total := s.DeploymentMinutes(); len(p.list) == before && total > MaxDeploymentMinutes {
 		p.add("deployment.bakeMinutes", d.BakeMinutes,
 			"the deployment's shifts, bakes and drain add up to %d minutes, over CloudFormation's %d-minute (33 h) limit for one service update; shorten the bake times or use larger steps",
 			total, MaxDeploymentMinutes)

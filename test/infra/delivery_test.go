@@ -302,3 +302,12 @@ func checkBlueGreen(t *testing.T, s settings.Stage, tp template) {
 		t.Errorf("%d separate ingress rules, want only load balancer to tasks", n)
 	}
 }
+
+// TestLinearWaits: no wait after the step that reaches 100 % (CFN LinearConfiguration).
+func TestLinearWaits(t *testing.T) {
+	for step, want := range map[float64]int{25: 3, 10: 9, 3: 33, 30: 3, 33.3: 3, 100: 0, 50: 1} {
+		if got := settings.LinearWaits(step); got != want {
+			t.Errorf("LinearWaits(%v) = %d, want %d", step, got, want)
+		}
+	}
+}
