@@ -24,6 +24,8 @@ type Props struct {
 	// AlternateTargetGroup is the second target group of a progressive strategy, if any.
 	AlternateTargetGroup elb.ApplicationTargetGroup
 	Deployment           DeploymentThresholds
+	// DeploymentAlarmPrefix starts the deployment alarms' names (DeploymentAlarmNames).
+	DeploymentAlarmPrefix string
 	// TopicARN, when set, is notified on ALARM and OK.
 	TopicARN           string
 	Target5xxPerMinute int
@@ -34,8 +36,8 @@ type Props struct {
 }
 
 func (p Props) validate() error {
-	if p.LoadBalancer == nil || p.TargetGroup == nil {
-		return errors.New("alarms: LoadBalancer and TargetGroup are required")
+	if p.LoadBalancer == nil || p.TargetGroup == nil || p.DeploymentAlarmPrefix == "" {
+		return errors.New("alarms: LoadBalancer, TargetGroup and DeploymentAlarmPrefix are required")
 	}
 	if p.EvaluationMinutes < 1 {
 		return errors.New("alarms: EvaluationMinutes must be at least 1")
@@ -81,11 +83,17 @@ func (a *Alarms) WatchService(svc awsecs.FargateService) {
 // alarm fires when the metric reaches threshold in every one of EvaluationMinutes periods.
 // Missing data is not breaching: no requests means no errors.
 func (a *Alarms) alarm(id, description string, metric cw.IMetric, threshold int) cw.Alarm {
-	return a.alarmAt(id, description, metric, float64(threshold))
+	return a.alarmAt(id, "", description, metric, float64(threshold))
 }
 
-func (a *Alarms) alarmAt(id, description string, metric cw.IMetric, threshold float64) cw.Alarm {
+// alarmAt is alarm with a float threshold and, unless empty, a fixed name.
+func (a *Alarms) alarmAt(id, name, description string, metric cw.IMetric, threshold float64) cw.Alarm {
+	var alarmName *string
+	if name != "" {
+		alarmName = jsii.String(name)
+	}
 	alarm := cw.NewAlarm(a.Construct, jsii.String(id), &cw.AlarmProps{
+		AlarmName:          alarmName,
 		Metric:             metric,
 		AlarmDescription:   jsii.String(description),
 		Threshold:          jsii.Number(threshold),

@@ -22,6 +22,12 @@ type DeploymentThresholds struct {
 	P99Latency time.Duration
 }
 
+// DeploymentAlarmNames are the deployment alarms' names for a prefix: fixed, so that the
+// deploy role can be allowed to read exactly these (make deploy checks them first).
+func DeploymentAlarmNames(prefix string) []string {
+	return []string{prefix + "-5xx-rate", prefix + "-p99", prefix + "-unhealthy-hosts"}
+}
+
 // deploymentAlarms judges each target group on its own traffic. ECS registers a new version
 // with whichever target group is idle (the two swap roles on every deployment), so each
 // alarm takes the worse of the two groups: a 5 % canary failing every request shows as a
@@ -35,21 +41,22 @@ type DeploymentThresholds struct {
 // ALARM (scripts/deployment-alarms-clear).
 func (a *Alarms) deploymentAlarms() []cw.IAlarm {
 	d := a.props.Deployment
+	names := DeploymentAlarmNames(a.props.DeploymentAlarmPrefix)
 	groups := []elb.ApplicationTargetGroup{a.props.TargetGroup}
 	if a.props.AlternateTargetGroup != nil {
 		groups = append(groups, a.props.AlternateTargetGroup)
 	}
-	rate := a.alarmAt("Target5xxRate",
+	rate := a.alarmAt("Target5xxRate", names[0],
 		fmt.Sprintf("Deployment: over %g %% of a target group's requests answered 5xx (minutes with fewer than %d requests count as 0)", d.Target5xxPercent, d.MinRequestsPerMinute),
 		worst(groups, "rate", func(i int, tg elb.ApplicationTargetGroup) cw.IMetric { return errorRate(i, tg, d.MinRequestsPerMinute) }),
 		d.Target5xxPercent)
-	latency := a.alarmAt("TargetP99",
+	latency := a.alarmAt("TargetP99", names[1],
 		fmt.Sprintf("Deployment: a target group's p99 response time is over %v", d.P99Latency),
 		worst(groups, "p99", func(_ int, tg elb.ApplicationTargetGroup) cw.IMetric {
 			return tg.Metrics().TargetResponseTime(&cw.MetricOptions{Period: minute(), Statistic: jsii.String("p99")})
 		}),
 		d.P99Latency.Seconds())
-	unhealthy := a.alarmAt("UnhealthyHosts", "Deployment: targets failed the ALB health check",
+	unhealthy := a.alarmAt("UnhealthyHosts", names[2], "Deployment: targets failed the ALB health check",
 		worst(groups, "unhealthy", func(_ int, tg elb.ApplicationTargetGroup) cw.IMetric {
 			return tg.Metrics().UnhealthyHostCount(&cw.MetricOptions{Period: minute(), Statistic: jsii.String("Maximum")})
 		}), 1)

@@ -30,6 +30,9 @@ type Props struct {
 	ProviderARN string
 	// Qualifier is the CDK bootstrap qualifier (hnb659fds unless bootstrapped otherwise).
 	Qualifier string
+	// DeploymentAlarms are the alarm names make deploy reads before it starts (ECS ignores
+	// an alarm already in ALARM).
+	DeploymentAlarms []string
 }
 
 func (p Props) validate() error {
@@ -76,6 +79,9 @@ func New(scope constructs.Construct, id string, props Props) *Roles {
 
 	r.Deploy = role(c, "Deploy", "deploy", providerARN, props, "environment:"+props.Stage, "deploys "+props.ServiceStack+" through the CDK bootstrap roles")
 	r.Deploy.AddToPrincipalPolicy(readStack) // the smoke test reads the stack's outputs
+	if len(props.DeploymentAlarms) > 0 {
+		r.Deploy.AddToPrincipalPolicy(readAlarms(stack, props.DeploymentAlarms))
+	}
 	r.Deploy.AddToPrincipalPolicy(assume(bootstrapRole("deploy"), bootstrapRole("file-publishing"), bootstrapRole("image-publishing"), bootstrapRole("lookup")))
 	return r
 }
@@ -99,4 +105,13 @@ func role(scope constructs.Construct, id, purpose string, providerARN *string, p
 
 func assume(arns ...*string) awsiam.PolicyStatement {
 	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{Actions: jsii.Strings("sts:AssumeRole"), Resources: &arns})
+}
+
+// readAlarms lets make deploy check that no deployment alarm is in ALARM before it starts.
+func readAlarms(stack awscdk.Stack, names []string) awsiam.PolicyStatement {
+	arns := make([]*string, len(names))
+	for i, n := range names {
+		arns[i] = stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("cloudwatch"), Resource: jsii.String("alarm"), ResourceName: jsii.String(n), ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME})
+	}
+	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{Actions: jsii.Strings("cloudwatch:DescribeAlarms"), Resources: &arns})
 }

@@ -70,6 +70,9 @@ func deploymentThresholds(a settings.DeploymentAlarms) alarms.DeploymentThreshol
 	}
 }
 
+// deploymentAlarmPrefix names a stage's deployment alarms (keel-prod-deployment-p99, ...).
+func deploymentAlarmPrefix(stage string) string { return StackName(stage) + "-deployment" }
+
 // alarmNames is the deployment alarms' names, space-separated (for aws cloudwatch
 // describe-alarms --alarm-names).
 func alarmNames(al *alarms.Alarms) *string {

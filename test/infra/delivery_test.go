@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	alarmsPkg "github.com/keelstack/keel/infra/alarms"
 	"github.com/keelstack/keel/infra/delivery"
 	"github.com/keelstack/keel/infra/settings"
 )
@@ -226,8 +227,15 @@ func TestDeploymentAlarmMath(t *testing.T) {
 				t.Errorf("5xx rate alarm does not judge the alternate target group on its own requests: %q", expressions(rate))
 			}
 		}
-		for _, name := range []string{"AlarmsTarget5xxRate", "AlarmsTargetP99", "AlarmsUnhealthyHosts"} {
+		names := alarmsPkg.DeploymentAlarmNames("keel-" + s.Name + "-deployment")
+		if got := jsonOf(get(map[string]any(tp), "Outputs", "DeploymentAlarmNames", "Value")); got != `{"Fn::Join":[" ",[{"Ref":"AlarmsTarget5xxRate3EAE9A85"},{"Ref":"AlarmsTargetP99E2F2C8FD"},{"Ref":"AlarmsUnhealthyHosts1E0DE23C"}]]}` {
+			t.Errorf("output DeploymentAlarmNames = %s, want the three alarms (make deploy reads it)", got)
+		}
+		for i, name := range []string{"AlarmsTarget5xxRate", "AlarmsTargetP99", "AlarmsUnhealthyHosts"} {
 			al := alarms[name]
+			if al["AlarmName"] != names[i] {
+				t.Errorf("%s is named %v, want %s (the deploy role may read exactly these)", name, al["AlarmName"], names[i])
+			}
 			// Recover one minute after the cause: ECS ignores an alarm already in ALARM.
 			if al["TreatMissingData"] != "notBreaching" || al["EvaluationPeriods"] != float64(s.Alarms.EvaluationMinutes) || al["DatapointsToAlarm"] != nil {
 				t.Errorf("%s: missing %v, periods %v, datapoints %v", name, al["TreatMissingData"], al["EvaluationPeriods"], al["DatapointsToAlarm"])

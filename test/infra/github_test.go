@@ -10,7 +10,8 @@ import (
 
 // TestGitHubRoles: each stage's roles trust only GitHub's OIDC tokens for the repository, the
 // diff role only pull requests, the deploy role only the stage's environment; the diff role can
-// read one stack and assume the lookup role; the deploy role can assume the bootstrap roles.
+// read one stack and assume the lookup role; the deploy role can assume the bootstrap roles
+// and read the stage's three deployment alarms (make deploy checks none is in ALARM).
 func TestGitHubRoles(t *testing.T) {
 	a := app(t)
 	for _, name := range settings.Names {
@@ -40,7 +41,11 @@ func TestGitHubRoles(t *testing.T) {
 			if got := jsonOf(policy(t, tp, "RolesDiffDefaultPolicy")); got != `[`+readStack+`,{"Action":"sts:AssumeRole","Effect":"Allow","Resource":"`+bootstrap("lookup")+`"}]` {
 				t.Errorf("diff role statements: %s", got)
 			}
-			wantDeploy := `[` + readStack + `,{"Action":"sts:AssumeRole","Effect":"Allow","Resource":["` + bootstrap("deploy") + `","` + bootstrap("file-publishing") + `","` + bootstrap("image-publishing") + `","` + bootstrap("lookup") + `"]}]`
+			alarm := func(suffix string) string {
+				return fmt.Sprintf("arn:aws:cloudwatch:%s:%s:alarm:keel-%s-deployment-%s", s.Region, s.Account, name, suffix)
+			}
+			readAlarms := `{"Action":"cloudwatch:DescribeAlarms","Effect":"Allow","Resource":["` + alarm("5xx-rate") + `","` + alarm("p99") + `","` + alarm("unhealthy-hosts") + `"]}`
+			wantDeploy := `[` + readStack + `,` + readAlarms + `,{"Action":"sts:AssumeRole","Effect":"Allow","Resource":["` + bootstrap("deploy") + `","` + bootstrap("file-publishing") + `","` + bootstrap("image-publishing") + `","` + bootstrap("lookup") + `"]}]`
 			if got := jsonOf(policy(t, tp, "RolesDeployDefaultPolicy")); got != wantDeploy {
 				t.Errorf("deploy role statements:\n got %s\nwant %s", got, wantDeploy)
 			}
