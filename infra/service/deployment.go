@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
+	elb "github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/keelstack/keel/infra/internal/cdkconv"
@@ -20,6 +21,9 @@ type Deployment struct {
 	Canary, Linear  *Shift
 	Bake            time.Duration
 	AlternateTarget awsecs.IAlternateTarget
+	// AlternateTargetGroup is AlternateTarget's group: production traffic runs through it
+	// after every other deployment, so the service scales on its requests too.
+	AlternateTargetGroup elb.ApplicationTargetGroup
 }
 
 // Shift is a traffic step: Percent of production traffic, then Bake before the next.
@@ -34,8 +38,8 @@ func (d Deployment) progressive() bool {
 
 func (d Deployment) validate() error {
 	switch {
-	case d.progressive() && d.AlternateTarget == nil:
-		return errors.New("service: the " + string(d.Strategy) + " strategy needs an AlternateTarget (a second target group and the production listener rule)")
+	case d.progressive() && (d.AlternateTarget == nil || d.AlternateTargetGroup == nil):
+		return errors.New("service: the " + string(d.Strategy) + " strategy needs an AlternateTarget and its AlternateTargetGroup (a second target group and the production listener rule)")
 	case !d.progressive() && d.AlternateTarget != nil:
 		return errors.New("service: an AlternateTarget needs a CANARY, LINEAR or BLUE_GREEN strategy")
 	case (d.Canary != nil) != (d.Strategy == awsecs.DeploymentStrategy_CANARY), (d.Linear != nil) != (d.Strategy == awsecs.DeploymentStrategy_LINEAR):

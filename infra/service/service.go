@@ -273,4 +273,12 @@ func addScaling(svc awsecs.FargateService, props Props) {
 	scaling.ScaleOnRequestCount(jsii.String("Requests"), &awsecs.RequestCountScalingProps{
 		RequestsPerTarget: cdkconv.Int(sc.RequestsPerTarget), TargetGroup: props.TargetGroup, ScaleInCooldown: cooldown, ScaleOutCooldown: cooldown,
 	})
+	// The two target groups swap roles on every progressive deployment. Target tracking
+	// scales out when any policy asks and in only when all agree, so the idle group's zero
+	// never holds the count down and the live group's requests always count.
+	if alt := props.Deployment.AlternateTargetGroup; alt != nil {
+		scaling.ScaleOnRequestCount(jsii.String("AlternateRequests"), &awsecs.RequestCountScalingProps{
+			RequestsPerTarget: cdkconv.Int(sc.RequestsPerTarget), TargetGroup: alt, ScaleInCooldown: cooldown, ScaleOutCooldown: cooldown,
+		})
+	}
 }

@@ -49,9 +49,10 @@ func serviceDeployment(d settings.Deployment, dl *delivery.Delivery) service.Dep
 		return service.Deployment{}
 	}
 	sd := service.Deployment{
-		Strategy:        strategies[d.Strategy],
-		Bake:            minutes(d.BakeMinutes),
-		AlternateTarget: dl.AlternateTarget,
+		Strategy:             strategies[d.Strategy],
+		Bake:                 minutes(d.BakeMinutes),
+		AlternateTarget:      dl.AlternateTarget,
+		AlternateTargetGroup: dl.AlternateTargetGroup,
 	}
 	switch d.Strategy {
 	case settings.Canary:

@@ -113,6 +113,9 @@ func newServiceStack(scope constructs.Construct, s settings.Stage, img Image) aw
 	output(stack, "ClusterName", svc.Cluster.ClusterName(), "For aws ecs update-service --cluster")
 	output(stack, "ServiceName", svc.Service.ServiceName(), "For aws ecs update-service --service")
 	output(stack, "LogGroupName", appLogs.LogGroupName(), "The service's logs")
+	if dl != nil {
+		output(stack, "ProductionRuleArn", dl.ProductionRule.ListenerRuleArn(), "The listener rule ECS re-weights between the two target groups (aws elbv2 describe-rules --rule-arns)")
+	}
 	output(stack, "DeploymentAlarmNames", alarmNames(al), "The alarms ECS rolls a deployment back on; make deploy refuses to start while one is in ALARM")
 	suppressNag(s, in, svc)
 	suppressDeliveryNag(dl)

@@ -146,11 +146,19 @@ func TestScaling(t *testing.T) {
 		slices.Sort(metrics)
 		want := []string{
 			fmt.Sprintf("ALBRequestCountPerTarget=%d", s.Scaling.RequestsPerTarget),
+		}
+		if s.Deployment.Progressive() { // one per target group: they swap roles on every deployment
+			want = append(want, want[0])
+		}
+		want = append(want,
 			fmt.Sprintf("ECSServiceAverageCPUUtilization=%d", s.Scaling.CPUPercent),
 			fmt.Sprintf("ECSServiceAverageMemoryUtilization=%d", s.Scaling.MemoryPercent),
-		}
+		)
 		if !slices.Equal(metrics, want) {
 			t.Errorf("scaling policies = %v, want %v", metrics, want)
+		}
+		if labels := jsonOf(tp.resources("AWS::ApplicationAutoScaling::ScalingPolicy")); s.Deployment.Progressive() != strings.Contains(labels, "DeliveryAlternateTargetGroup") {
+			t.Errorf("progressive %v, but request scaling on the alternate target group is %v", s.Deployment.Progressive(), !s.Deployment.Progressive())
 		}
 	})
 }
