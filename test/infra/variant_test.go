@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
 )
 
 const (
@@ -77,6 +80,10 @@ func TestOverrideChangesOnlyItsStage(t *testing.T) {
 	})
 	t.Run("blue/green", func(t *testing.T) {
 		checkBlueGreen(t, variant.built["staging"].Settings, tp)
+		annotations := assertions.Annotations_FromStack(variant.built["staging"].Stack)
+		pattern := assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))
+		noFinding(t, func() { annotations.HasNoError(jsii.String("*"), pattern) })
+		noFinding(t, func() { annotations.HasNoWarning(jsii.String("*"), pattern) })
 	})
 	t.Run("spot", func(t *testing.T) {
 		svc := tp.props(t, "AWS::ECS::Service")
