@@ -67,7 +67,8 @@ func New(scope constructs.Construct, id string, props Props) *Alarms {
 		a.action = awscloudwatchactions.NewSnsAction(awssns.Topic_FromTopicArn(a.Construct, jsii.String("Topic"), jsii.String(props.TopicARN)))
 	}
 	perMinute := &cw.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(1)), Statistic: jsii.String("Sum")}
-	a.alarm("Target5xx", "Targets answered 5xx", props.TargetGroup.Metrics().HttpCodeTarget(elb.HttpCodeTarget_TARGET_5XX_COUNT, perMinute), props.Target5xxPerMinute)
+	// Counted at the load balancer, so that it sees the tasks of both target groups.
+	a.alarm("Target5xx", "Targets answered 5xx", props.LoadBalancer.Metrics().HttpCodeTarget(elb.HttpCodeTarget_TARGET_5XX_COUNT, perMinute), props.Target5xxPerMinute)
 	a.alarm("Elb5xx", "The load balancer answered 5xx itself (no healthy target, timeouts)", props.LoadBalancer.Metrics().HttpCodeElb(elb.HttpCodeElb_ELB_5XX_COUNT, perMinute), props.ELB5xxPerMinute)
 	a.Deployment = a.deploymentAlarms()
 	return a
