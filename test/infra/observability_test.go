@@ -37,6 +37,9 @@ func TestAlarms(t *testing.T) {
 			if p["EvaluationPeriods"] != float64(s.Alarms.EvaluationMinutes) || p["TreatMissingData"] != "notBreaching" || p["ComparisonOperator"] != "GreaterThanOrEqualToThreshold" {
 				t.Errorf("alarm %s: %s", p["MetricName"], jsonOf(p))
 			}
+			if p["MetricName"] == "HTTPCode_Target_5XX_Count" && strings.Contains(jsonOf(p["Dimensions"]), "TargetGroup") {
+				t.Errorf("target 5xx counted on one target group (%s): a progressive strategy moves traffic to the other", jsonOf(p["Dimensions"]))
+			}
 			got = append(got, p["Namespace"].(string)+"/"+p["MetricName"].(string)+"@"+jsonOf(p["Threshold"]))
 		}
 		slices.Sort(got)
