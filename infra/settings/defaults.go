@@ -65,7 +65,7 @@ func defaultDeployment(stage string) Deployment {
 	d := Deployment{
 		Strategy:      Rolling,
 		CanaryPercent: 10, CanaryBakeMinutes: 10,
-		LinearStepPercent: 25, LinearStepBakeMinutes: 3,
+		LinearStepPercent: 25, LinearStepBakeMinutes: 4,
 		BakeMinutes:      5,
 		TestListenerPort: 9000,
 		Alarms:           DeploymentAlarms{Target5xxPercent: 5, MinRequestsPerMinute: 10, P99LatencyMilliseconds: 2000},

@@ -34,10 +34,10 @@ func (s Stage) validateDeployment(p *problems) {
 	switch d.Strategy {
 	case Canary:
 		checkPercent(p, "deployment.canaryPercent", d.CanaryPercent, MinCanaryPercent)
-		checkBake(p, "deployment.canaryBakeMinutes", d.CanaryBakeMinutes)
+		s.checkStepBake(p, "deployment.canaryBakeMinutes", d.CanaryBakeMinutes)
 	case Linear:
 		checkPercent(p, "deployment.linearStepPercent", d.LinearStepPercent, MinLinearStepPercent)
-		checkBake(p, "deployment.linearStepBakeMinutes", d.LinearStepBakeMinutes)
+		s.checkStepBake(p, "deployment.linearStepBakeMinutes", d.LinearStepBakeMinutes)
 	case BlueGreen:
 		s.validateTestListener(p)
 	}
@@ -97,6 +97,17 @@ func checkPercent(p *problems, setting string, v, low float64) {
 func checkBake(p *problems, setting string, minutes int) {
 	if minutes < 0 || minutes > MaxBakeMinutes {
 		p.add(setting, minutes, "ECS accepts 0 to %d minutes (24 h)", MaxBakeMinutes)
+	}
+}
+
+// checkStepBake: a step is judged on its own traffic only if the next shift waits for the
+// alarms' window; a shorter bake moves more users to the new version before it can be judged.
+func (s Stage) checkStepBake(p *problems, setting string, minutes int) {
+	switch {
+	case minutes < 0 || minutes > MaxBakeMinutes:
+		checkBake(p, setting, minutes)
+	case minutes < s.Alarms.EvaluationMinutes:
+		p.add(setting, minutes, "the next traffic shift would come before the deployment alarms (alarms.evaluationMinutes = %d) can judge this step; use at least %d", s.Alarms.EvaluationMinutes, s.Alarms.EvaluationMinutes)
 	}
 }
 

@@ -51,6 +51,8 @@ func TestInvalidSettingsFailSynth(t *testing.T) {
 		{"linear step below ECS's 3 %", staging(deployment(map[string]any{"linearStepPercent": 2})), []string{"keel:staging.deployment.linearStepPercent = 2", "3.0 to 100"}},
 		{"canary bake over 24 h", prod(deployment(map[string]any{"canaryBakeMinutes": 1441})), []string{"keel:prod.deployment.canaryBakeMinutes = 1441", "0 to 1440"}},
 		{"negative step bake", staging(deployment(map[string]any{"linearStepBakeMinutes": -1})), []string{"keel:staging.deployment.linearStepBakeMinutes = -1", "0 to 1440"}},
+		{"canary judged before the alarms can", prod(deployment(map[string]any{"canaryBakeMinutes": 1})), []string{"keel:prod.deployment.canaryBakeMinutes = 1", "before the deployment alarms (alarms.evaluationMinutes = 2)"}},
+		{"linear step shorter than the alarms' window", staging(deployment(map[string]any{"linearStepBakeMinutes": 2})), []string{"keel:staging.deployment.linearStepBakeMinutes = 2", "at least 3"}},
 		{"bake over 24 h", prod(deployment(map[string]any{"bakeMinutes": 2000})), []string{"keel:prod.deployment.bakeMinutes = 2000", "0 to 1440"}},
 		{"bake shorter than the alarms' window", prod(deployment(map[string]any{"bakeMinutes": 1})), []string{"keel:prod.deployment.bakeMinutes = 1", "alarms.evaluationMinutes = 2", "at least 2"}},
 		{"over CloudFormation's time limit", staging(deployment(map[string]any{"linearStepPercent": 3, "linearStepBakeMinutes": 60})), []string{"keel:staging.deployment.bakeMinutes = 5", "1987 minutes", "33 h"}},
