@@ -21,11 +21,11 @@ import (
 type Props struct {
 	LoadBalancer elb.ApplicationLoadBalancer
 	TargetGroup  elb.ApplicationTargetGroup
-	// AlternateTargetGroup is the second target group of a progressive strategy, if any.
-	AlternateTargetGroup elb.ApplicationTargetGroup
-	Deployment           DeploymentThresholds
-	// DeploymentAlarmPrefix starts the deployment alarms' names (DeploymentAlarmNames).
-	DeploymentAlarmPrefix string
+	// AlternateGroup is the second target group of a progressive strategy, if any.
+	AlternateGroup elb.ApplicationTargetGroup
+	Deployment     DeploymentThresholds
+	// NamePrefix starts the deployment alarms' names (DeploymentAlarmNames).
+	NamePrefix string
 	// TopicARN, when set, is notified on ALARM and OK.
 	TopicARN           string
 	Target5xxPerMinute int
@@ -36,8 +36,8 @@ type Props struct {
 }
 
 func (p Props) validate() error {
-	if p.LoadBalancer == nil || p.TargetGroup == nil || p.DeploymentAlarmPrefix == "" {
-		return errors.New("alarms: LoadBalancer, TargetGroup and DeploymentAlarmPrefix are required")
+	if p.LoadBalancer == nil || p.TargetGroup == nil || p.NamePrefix == "" {
+		return errors.New("alarms: LoadBalancer, TargetGroup and NamePrefix are required")
 	}
 	if p.EvaluationMinutes < 1 {
 		return errors.New("alarms: EvaluationMinutes must be at least 1")

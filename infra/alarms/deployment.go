@@ -41,10 +41,10 @@ func DeploymentAlarmNames(prefix string) []string {
 // ALARM (scripts/deployment-alarms-clear).
 func (a *Alarms) deploymentAlarms() []cw.IAlarm {
 	d := a.props.Deployment
-	names := DeploymentAlarmNames(a.props.DeploymentAlarmPrefix)
+	names := DeploymentAlarmNames(a.props.NamePrefix)
 	groups := []elb.ApplicationTargetGroup{a.props.TargetGroup}
-	if a.props.AlternateTargetGroup != nil {
-		groups = append(groups, a.props.AlternateTargetGroup)
+	if a.props.AlternateGroup != nil {
+		groups = append(groups, a.props.AlternateGroup)
 	}
 	rate := a.alarmAt("Target5xxRate", names[0],
 		fmt.Sprintf("Deployment: over %g %% of a target group's requests answered 5xx (minutes with fewer than %d requests count as 0)", d.Target5xxPercent, d.MinRequestsPerMinute),

@@ -56,17 +56,17 @@ func newServiceStack(scope constructs.Construct, s settings.Stage, img Image) aw
 	})
 	dl := newDelivery(stack, s, in)
 	al := alarms.New(stack, "Alarms", alarms.Props{
-		LoadBalancer:          in.LoadBalancer,
-		TargetGroup:           in.TargetGroup,
-		AlternateTargetGroup:  alternateTargetGroup(dl),
-		Deployment:            deploymentThresholds(s.Deployment.Alarms),
-		DeploymentAlarmPrefix: deploymentAlarmPrefix(s.Name),
-		TopicARN:              s.Alarms.TopicARN,
-		Target5xxPerMinute:    s.Alarms.Target5xxPerMinute,
-		ELB5xxPerMinute:       s.Alarms.ELB5xxPerMinute,
-		CPUPercent:            s.Alarms.CPUPercent,
-		MemoryPercent:         s.Alarms.MemoryPercent,
-		EvaluationMinutes:     s.Alarms.EvaluationMinutes,
+		LoadBalancer:       in.LoadBalancer,
+		TargetGroup:        in.TargetGroup,
+		AlternateGroup:     alternateTargetGroup(dl),
+		Deployment:         deploymentThresholds(s.Deployment.Alarms),
+		NamePrefix:         deploymentAlarmPrefix(s.Name),
+		TopicARN:           s.Alarms.TopicARN,
+		Target5xxPerMinute: s.Alarms.Target5xxPerMinute,
+		ELB5xxPerMinute:    s.Alarms.ELB5xxPerMinute,
+		CPUPercent:         s.Alarms.CPUPercent,
+		MemoryPercent:      s.Alarms.MemoryPercent,
+		EvaluationMinutes:  s.Alarms.EvaluationMinutes,
 	})
 	svc := service.New(stack, "App", service.Props{
 		Vpc:            net.Vpc,
