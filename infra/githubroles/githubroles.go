@@ -108,6 +108,8 @@ func assume(arns ...*string) awsiam.PolicyStatement {
 }
 
 // readAlarms lets make deploy check that no deployment alarm is in ALARM before it starts.
+// DescribeAlarms takes alarm ARNs as resources for metric alarms (only composite alarms need
+// "*"; Service Authorization Reference, Amazon CloudWatch).
 func readAlarms(stack awscdk.Stack, names []string) awsiam.PolicyStatement {
 	arns := make([]*string, len(names))
 	for i, n := range names {
