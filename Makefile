@@ -55,6 +55,7 @@ diff: check-stage ## cdk diff of STAGE against what is deployed (needs AWS crede
 deploy: check-stage ## deploy STAGE's service stack (needs AWS credentials for the stage's account)
 	@scripts/install-tools cdk
 	@scripts/require-aws-credentials deploy
+	@scripts/deployment-alarms-clear keel-$(STAGE)
 	$(CDK) deploy $(cdk_app) '$(STAGE)/Service' --no-notices $(DEPLOY_FLAGS)
 
 .PHONY: deploy-roles

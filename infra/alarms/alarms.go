@@ -1,6 +1,6 @@
-// Package alarms provides a service's CloudWatch alarms: target 5xx and unhealthy hosts
-// (the deployment alarms that roll a bad deploy back), load balancer 5xx, and the tasks' CPU
-// and memory.
+// Package alarms provides a service's CloudWatch alarms: the deployment alarms that roll a
+// bad deploy back (each target group's 5xx rate, p99 response time, unhealthy hosts), target
+// and load balancer 5xx counts, and the tasks' CPU and memory.
 package alarms
 
 import (
@@ -21,6 +21,11 @@ import (
 type Props struct {
 	LoadBalancer elb.ApplicationLoadBalancer
 	TargetGroup  elb.ApplicationTargetGroup
+	// AlternateGroup is the second target group of a progressive strategy, if any.
+	AlternateGroup elb.ApplicationTargetGroup
+	Deployment     DeploymentThresholds
+	// NamePrefix starts the deployment alarms' names (DeploymentAlarmNames).
+	NamePrefix string
 	// TopicARN, when set, is notified on ALARM and OK.
 	TopicARN           string
 	Target5xxPerMinute int
@@ -31,11 +36,14 @@ type Props struct {
 }
 
 func (p Props) validate() error {
-	if p.LoadBalancer == nil || p.TargetGroup == nil {
-		return errors.New("alarms: LoadBalancer and TargetGroup are required")
+	if p.LoadBalancer == nil || p.TargetGroup == nil || p.NamePrefix == "" {
+		return errors.New("alarms: LoadBalancer, TargetGroup and NamePrefix are required")
 	}
 	if p.EvaluationMinutes < 1 {
 		return errors.New("alarms: EvaluationMinutes must be at least 1")
+	}
+	if d := p.Deployment; d.Target5xxPercent <= 0 || d.MinRequestsPerMinute < 1 || d.P99Latency <= 0 {
+		return errors.New("alarms: the deployment thresholds need a 5xx percentage, a minimum request count and a p99 latency")
 	}
 	return nil
 }
@@ -59,11 +67,10 @@ func New(scope constructs.Construct, id string, props Props) *Alarms {
 		a.action = awscloudwatchactions.NewSnsAction(awssns.Topic_FromTopicArn(a.Construct, jsii.String("Topic"), jsii.String(props.TopicARN)))
 	}
 	perMinute := &cw.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(1)), Statistic: jsii.String("Sum")}
-	target5xx := a.alarm("Target5xx", "Targets answered 5xx", props.TargetGroup.Metrics().HttpCodeTarget(elb.HttpCodeTarget_TARGET_5XX_COUNT, perMinute), props.Target5xxPerMinute)
-	unhealthy := a.alarm("UnhealthyHosts", "Targets failed the ALB health check",
-		props.TargetGroup.Metrics().UnhealthyHostCount(&cw.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(1)), Statistic: jsii.String("Maximum")}), 1)
+	// Counted at the load balancer, so that it sees the tasks of both target groups.
+	a.alarm("Target5xx", "Targets answered 5xx", props.LoadBalancer.Metrics().HttpCodeTarget(elb.HttpCodeTarget_TARGET_5XX_COUNT, perMinute), props.Target5xxPerMinute)
 	a.alarm("Elb5xx", "The load balancer answered 5xx itself (no healthy target, timeouts)", props.LoadBalancer.Metrics().HttpCodeElb(elb.HttpCodeElb_ELB_5XX_COUNT, perMinute), props.ELB5xxPerMinute)
-	a.Deployment = []cw.IAlarm{target5xx, unhealthy}
+	a.Deployment = a.deploymentAlarms()
 	return a
 }
 
@@ -77,10 +84,20 @@ func (a *Alarms) WatchService(svc awsecs.FargateService) {
 // alarm fires when the metric reaches threshold in every one of EvaluationMinutes periods.
 // Missing data is not breaching: no requests means no errors.
 func (a *Alarms) alarm(id, description string, metric cw.IMetric, threshold int) cw.Alarm {
+	return a.alarmAt(id, "", description, metric, float64(threshold))
+}
+
+// alarmAt is alarm with a float threshold and, unless empty, a fixed name.
+func (a *Alarms) alarmAt(id, name, description string, metric cw.IMetric, threshold float64) cw.Alarm {
+	var alarmName *string
+	if name != "" {
+		alarmName = jsii.String(name)
+	}
 	alarm := cw.NewAlarm(a.Construct, jsii.String(id), &cw.AlarmProps{
+		AlarmName:          alarmName,
 		Metric:             metric,
 		AlarmDescription:   jsii.String(description),
-		Threshold:          cdkconv.Int(threshold),
+		Threshold:          jsii.Number(threshold),
 		EvaluationPeriods:  cdkconv.Int(a.props.EvaluationMinutes),
 		ComparisonOperator: cw.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
 		TreatMissingData:   cw.TreatMissingData_NOT_BREACHING,

@@ -63,6 +63,9 @@ type Props struct {
 	ProviderARN string
 	// Qualifier is the stage's CDK bootstrap qualifier.
 	Qualifier string
+	// DeploymentAlarms are the alarm names make deploy reads before it starts (ECS ignores
+	// an alarm already in ALARM).
+	DeploymentAlarms []string
 }
 
 func (p Props) validate() error {
@@ -120,6 +123,9 @@ func New(scope constructs.Construct, id string, props Props) *Roles {
 
 	r.Deploy = role(c, "Deploy", RoleName(props.Stage, "deploy"), providerARN, DeploySubject(props.Repository, props.Stage), "deploys "+props.ServiceStack+" through the stage's own CDK bootstrap roles")
 	r.Deploy.AddToPrincipalPolicy(readStack) // the smoke test reads the stack's outputs
+	if len(props.DeploymentAlarms) > 0 {
+		r.Deploy.AddToPrincipalPolicy(readAlarms(stack, props.DeploymentAlarms))
+	}
 	r.Deploy.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings("sts:AssumeRole"),
 		Resources: &[]*string{bootstrapRole("deploy"), bootstrapRole("file-publishing"), bootstrapRole("image-publishing")},
@@ -141,4 +147,15 @@ func role(scope constructs.Construct, id, name string, providerARN *string, subj
 		Description:        jsii.String(description),
 		MaxSessionDuration: awscdk.Duration_Hours(jsii.Number(1)),
 	})
+}
+
+// readAlarms lets make deploy check that no deployment alarm is in ALARM before it starts.
+// DescribeAlarms takes alarm ARNs as resources for metric alarms (only composite alarms need
+// "*"; Service Authorization Reference, Amazon CloudWatch).
+func readAlarms(stack awscdk.Stack, names []string) awsiam.PolicyStatement {
+	arns := make([]*string, len(names))
+	for i, n := range names {
+		arns[i] = stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("cloudwatch"), Resource: jsii.String("alarm"), ResourceName: jsii.String(n), ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME})
+	}
+	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{Actions: jsii.Strings("cloudwatch:DescribeAlarms"), Resources: &arns})
 }

@@ -59,9 +59,12 @@ type Ingress struct {
 	LoadBalancer  elb.ApplicationLoadBalancer
 	SecurityGroup awsec2.SecurityGroup
 	TargetGroup   elb.ApplicationTargetGroup
-	AccessLogs    awss3.Bucket
+	// Listener serves production traffic (HTTPS when a certificate is given, else HTTP).
+	Listener   elb.ApplicationListener
+	AccessLogs awss3.Bucket
 	// URL is where the service answers (the load balancer's DNS name).
-	URL *string
+	URL   *string
+	props Props
 }
 
 func New(scope constructs.Construct, id string, props Props) *Ingress {
@@ -84,36 +87,23 @@ func New(scope constructs.Construct, id string, props Props) *Ingress {
 	})
 	logs := accessLogBucket(c, props.AccessLogDays)
 	lb.LogAccessLogs(logs, nil)
-	tg := elb.NewApplicationTargetGroup(c, jsii.String("TargetGroup"), &elb.ApplicationTargetGroupProps{
-		Vpc:                 props.Vpc,
-		TargetType:          elb.TargetType_IP,
-		Protocol:            elb.ApplicationProtocol_HTTP,
-		Port:                cdkconv.Int(props.Port),
-		DeregistrationDelay: cdkconv.Seconds(props.DeregistrationDelay),
-		HealthCheck: &elb.HealthCheck{
-			Path:                    jsii.String(props.HealthCheck.Path),
-			Interval:                cdkconv.Seconds(props.HealthCheck.Interval),
-			Timeout:                 cdkconv.Seconds(props.HealthCheck.Timeout),
-			HealthyThresholdCount:   cdkconv.Int(props.HealthCheck.HealthyThreshold),
-			UnhealthyThresholdCount: cdkconv.Int(props.HealthCheck.UnhealthyThreshold),
-			HealthyHttpCodes:        jsii.String("200"),
-		},
-	})
+	tg := newTargetGroup(c, "TargetGroup", props)
 	scheme := "http://"
+	var listener elb.ApplicationListener
 	if props.CertificateARN == "" {
-		lb.AddListener(jsii.String("Http"), &elb.BaseApplicationListenerProps{
+		listener = lb.AddListener(jsii.String("Http"), &elb.BaseApplicationListenerProps{
 			Port: jsii.Number(80), Open: jsii.Bool(true), DefaultTargetGroups: &[]elb.IApplicationTargetGroup{tg},
 		})
 	} else {
 		scheme = "https://"
 		cert := awscertificatemanager.Certificate_FromCertificateArn(c, jsii.String("Certificate"), jsii.String(props.CertificateARN))
-		lb.AddListener(jsii.String("Https"), &elb.BaseApplicationListenerProps{
+		listener = lb.AddListener(jsii.String("Https"), &elb.BaseApplicationListenerProps{
 			Port: jsii.Number(443), Open: jsii.Bool(true), Certificates: &[]elb.IListenerCertificate{elb.ListenerCertificate_FromCertificateManager(cert)},
 			SslPolicy: elb.SslPolicy_RECOMMENDED_TLS, DefaultTargetGroups: &[]elb.IApplicationTargetGroup{tg},
 		})
 		lb.AddRedirect(&elb.ApplicationLoadBalancerRedirectConfig{SourcePort: jsii.Number(80), TargetPort: jsii.Number(443)})
 	}
-	return &Ingress{Construct: c, LoadBalancer: lb, SecurityGroup: sg, TargetGroup: tg, AccessLogs: logs, URL: awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String(scheme), lb.LoadBalancerDnsName()})}
+	return &Ingress{Construct: c, LoadBalancer: lb, SecurityGroup: sg, TargetGroup: tg, Listener: listener, AccessLogs: logs, props: props, URL: awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String(scheme), lb.LoadBalancerDnsName()})}
 }
 
 // accessLogBucket keeps the ALB's access logs for days. It is retained when the stack is

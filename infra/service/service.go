@@ -70,6 +70,7 @@ type Props struct {
 
 	TargetGroup      elb.ApplicationTargetGroup
 	DeploymentAlarms []awscloudwatch.IAlarm
+	Deployment       Deployment
 	Scaling          Scaling
 
 	Spot              bool
@@ -92,7 +93,7 @@ func (p Props) validate() error {
 	case p.Scaling.MinTasks < 1 || p.Scaling.MaxTasks < p.Scaling.MinTasks:
 		return errors.New("service: scaling needs 1 <= MinTasks <= MaxTasks")
 	}
-	return nil
+	return p.Deployment.validate()
 }
 
 type Service struct {
@@ -140,7 +141,7 @@ func New(scope constructs.Construct, id string, props Props) *Service {
 		grantKeyThroughSecretsManager(s.TaskDefinition, props.Secrets.KMSKeyARN)
 	}
 	s.Service = newFargateService(c, s.Cluster, s.TaskDefinition, props)
-	s.Service.AttachToApplicationTargetGroup(props.TargetGroup)
+	attachToTargetGroup(s.Service, props)
 	addScaling(s.Service, props)
 	return s
 }
@@ -246,6 +247,7 @@ func newFargateService(scope constructs.Construct, cluster awsecs.Cluster, td aw
 		PlatformVersion:        awsecs.FargatePlatformVersion_LATEST,
 		PropagateTags:          awsecs.PropagatedTagSource_SERVICE,
 	}
+	props.Deployment.apply(sp)
 	if len(alarmNames) > 0 {
 		sp.DeploymentAlarms = &awsecs.DeploymentAlarmConfig{AlarmNames: &alarmNames, Behavior: awsecs.AlarmBehavior_ROLLBACK_ON_ALARM}
 	}
@@ -271,4 +273,12 @@ func addScaling(svc awsecs.FargateService, props Props) {
 	scaling.ScaleOnRequestCount(jsii.String("Requests"), &awsecs.RequestCountScalingProps{
 		RequestsPerTarget: cdkconv.Int(sc.RequestsPerTarget), TargetGroup: props.TargetGroup, ScaleInCooldown: cooldown, ScaleOutCooldown: cooldown,
 	})
+	// The two target groups swap roles on every progressive deployment. Target tracking
+	// scales out when any policy asks and in only when all agree, so the idle group's zero
+	// never holds the count down and the live group's requests always count.
+	if alt := props.Deployment.AlternateTargetGroup; alt != nil {
+		scaling.ScaleOnRequestCount(jsii.String("AlternateRequests"), &awsecs.RequestCountScalingProps{
+			RequestsPerTarget: cdkconv.Int(sc.RequestsPerTarget), TargetGroup: alt, ScaleInCooldown: cooldown, ScaleOutCooldown: cooldown,
+		})
+	}
 }

@@ -28,6 +28,7 @@ func Defaults(stage string) (Stage, error) {
 		Logs:        Logs{RetentionDays: 7, RemovalPolicy: "destroy"},
 		Alarms:      Alarms{Target5xxPerMinute: 5, ELB5xxPerMinute: 5, CPUPercent: 85, MemoryPercent: 85, EvaluationMinutes: 3},
 		GitHub:      GitHub{Repository: "keelstack/keel"},
+		Deployment:  defaultDeployment(stage),
 	}
 	switch stage {
 	case "dev":
@@ -58,6 +59,29 @@ func Defaults(stage string) (Stage, error) {
 		base.GitHub.OIDCProviderARN = GitHubProviderARN(base.Account)
 	}
 	return base, nil
+}
+
+// defaultDeployment: dev replaces in place (fastest); staging shifts in steps, so the
+// step path runs under test traffic before anything reaches prod; prod sends a canary first.
+// The README's "Progressive delivery" section gives the reasons for each number.
+func defaultDeployment(stage string) Deployment {
+	d := Deployment{
+		Strategy:      Rolling,
+		CanaryPercent: 10, CanaryBakeMinutes: 10,
+		LinearStepPercent: 25, LinearStepBakeMinutes: 4,
+		BakeMinutes:      5,
+		TestListenerPort: 9000,
+		Alarms:           DeploymentAlarms{Target5xxPercent: 5, MinRequestsPerMinute: 10, P99LatencyMilliseconds: 2000},
+	}
+	switch stage {
+	case "staging":
+		d.Strategy = Linear
+	case "prod":
+		d.Strategy = Canary
+		d.BakeMinutes = 10
+		d.Alarms = DeploymentAlarms{Target5xxPercent: 1, MinRequestsPerMinute: 20, P99LatencyMilliseconds: 1000}
+	}
+	return d
 }
 
 // GitHubProviderARN is the ARN of the GitHub Actions OIDC provider in account.

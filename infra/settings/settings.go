@@ -24,6 +24,7 @@ type Stage struct {
 	App         App         `json:"app"`
 	Logs        Logs        `json:"logs"`
 	Alarms      Alarms      `json:"alarms"`
+	Deployment  Deployment  `json:"deployment"`
 
 	// Protect turns on stack termination protection and ALB deletion protection.
 	Protect bool `json:"protect"`

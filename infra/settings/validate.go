@@ -50,6 +50,7 @@ func (s Stage) Validate() error {
 	s.validateScaling(p)
 	s.validateHealthAndDrain(p)
 	s.validateOperations(p)
+	s.validateDeployment(p)
 	return errors.Join(p.list...)
 }
 

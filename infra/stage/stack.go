@@ -56,9 +56,13 @@ func newServiceStack(scope constructs.Construct, s settings.Stage, img Image) aw
 		DeletionProtection:  s.Protect,
 		AccessLogDays:       s.Logs.RetentionDays,
 	})
+	dl := newDelivery(stack, s, in)
 	al := alarms.New(stack, "Alarms", alarms.Props{
 		LoadBalancer:       in.LoadBalancer,
 		TargetGroup:        in.TargetGroup,
+		AlternateGroup:     alternateTargetGroup(dl),
+		Deployment:         deploymentThresholds(s.Deployment.Alarms),
+		NamePrefix:         deploymentAlarmPrefix(s.Name),
 		TopicARN:           s.Alarms.TopicARN,
 		Target5xxPerMinute: s.Alarms.Target5xxPerMinute,
 		ELB5xxPerMinute:    s.Alarms.ELB5xxPerMinute,
@@ -90,6 +94,7 @@ func newServiceStack(scope constructs.Construct, s settings.Stage, img Image) aw
 		LogGroup:               appLogs,
 		TargetGroup:            in.TargetGroup,
 		DeploymentAlarms:       al.Deployment,
+		Deployment:             serviceDeployment(s.Deployment, dl),
 		Scaling: service.Scaling{
 			MinTasks:          s.Scaling.MinTasks,
 			MaxTasks:          s.Scaling.MaxTasks,
@@ -102,12 +107,20 @@ func newServiceStack(scope constructs.Construct, s settings.Stage, img Image) aw
 		ContainerInsights: s.Task.ContainerInsights,
 	})
 	al.WatchService(svc.Service)
+	if dl != nil { // ECS checks the traffic role's permissions when it creates the service
+		svc.Service.Node().AddDependency(dl.Role)
+	}
 
 	output(stack, "Url", in.URL, "Where the service answers; curl <Url>/healthz")
 	output(stack, "ClusterName", svc.Cluster.ClusterName(), "For aws ecs update-service --cluster")
 	output(stack, "ServiceName", svc.Service.ServiceName(), "For aws ecs update-service --service")
 	output(stack, "LogGroupName", appLogs.LogGroupName(), "The service's logs")
+	if dl != nil {
+		output(stack, "ProductionRuleArn", dl.ProductionRule.ListenerRuleArn(), "The listener rule ECS re-weights between the two target groups (aws elbv2 describe-rules --rule-arns)")
+	}
+	output(stack, "DeploymentAlarmNames", alarmNames(al), "The alarms ECS rolls a deployment back on; make deploy refuses to start while one is in ALARM")
 	suppressNag(s, in, svc)
+	suppressDeliveryNag(dl)
 	return stack
 }
 

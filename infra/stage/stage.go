@@ -11,6 +11,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/keelstack/keel/infra/alarms"
 	"github.com/keelstack/keel/infra/githubroles"
 	"github.com/keelstack/keel/infra/settings"
 )
@@ -81,6 +82,8 @@ func newGitHubStack(scope constructs.Construct, s settings.Stage) awscdk.Stack {
 		ServiceStack: StackName(s.Name),
 		ProviderARN:  s.GitHub.OIDCProviderARN,
 		Qualifier:    s.Bootstrap.Qualifier,
+		// make deploy reads them before it starts
+		DeploymentAlarms: alarms.DeploymentAlarmNames(deploymentAlarmPrefix(s.Name)),
 	})
 	output(stack, "DiffRoleArn", roles.Diff.RoleArn(), "GitHub variable "+strings.ToUpper(s.Name)+"_DIFF_ROLE_ARN (scripts/github-setup sets it)")
 	output(stack, "DeployRoleArn", roles.Deploy.RoleArn(), "GitHub variable DEPLOY_ROLE_ARN of the "+s.Name+" environment (scripts/github-setup sets it)")

@@ -12,7 +12,8 @@ import (
 // the deploy role the deploy-stage workflow from main in the stage's environment, the diff
 // role the diff workflow from main on a pull request. The diff role reads one stack and
 // assumes nothing (no lookup role); the deploy role assumes only its own qualifier's deploy
-// and publishing roles. The OIDC provider, where created, is retained.
+// and publishing roles and reads the stage's three deployment alarms (make deploy checks none
+// is in ALARM). The OIDC provider, where created, is retained.
 func TestGitHubRoles(t *testing.T) {
 	a := app(t)
 	for _, name := range settings.Names {
@@ -55,7 +56,11 @@ func TestGitHubRoles(t *testing.T) {
 			if strings.Contains(diff, "sts:AssumeRole") || strings.Contains(diff, "lookup-role") {
 				t.Errorf("the diff role may assume a role (the lookup role reads the whole account): %s", diff)
 			}
-			wantDeploy := `[` + readStack + `,{"Action":"sts:AssumeRole","Effect":"Allow","Resource":["` + bootstrap("deploy") + `","` + bootstrap("file-publishing") + `","` + bootstrap("image-publishing") + `"]}]`
+			alarm := func(suffix string) string {
+				return fmt.Sprintf("arn:aws:cloudwatch:%s:%s:alarm:keel-%s-deployment-%s", s.Region, s.Account, name, suffix)
+			}
+			readAlarms := `{"Action":"cloudwatch:DescribeAlarms","Effect":"Allow","Resource":["` + alarm("5xx-rate") + `","` + alarm("p99") + `","` + alarm("unhealthy-hosts") + `"]}`
+			wantDeploy := `[` + readStack + `,` + readAlarms + `,{"Action":"sts:AssumeRole","Effect":"Allow","Resource":["` + bootstrap("deploy") + `","` + bootstrap("file-publishing") + `","` + bootstrap("image-publishing") + `"]}]`
 			if got := jsonOf(policy(t, tp, "RolesDeployDefaultPolicy")); got != wantDeploy {
 				t.Errorf("deploy role statements:\n got %s\nwant %s", got, wantDeploy)
 			}

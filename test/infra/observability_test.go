@@ -1,6 +1,7 @@
 package infra
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -26,10 +27,18 @@ func TestLogGroups(t *testing.T) {
 func TestAlarms(t *testing.T) {
 	forEachStage(t, func(t *testing.T, s settings.Stage, tp template) {
 		var got []string
+		deployment := 0
 		for _, a := range tp.resources("AWS::CloudWatch::Alarm") {
 			p := a["Properties"].(map[string]any)
+			if strings.HasPrefix(fmt.Sprint(p["AlarmDescription"]), "Deployment:") { // TestDeploymentAlarmMath
+				deployment++
+				continue
+			}
 			if p["EvaluationPeriods"] != float64(s.Alarms.EvaluationMinutes) || p["TreatMissingData"] != "notBreaching" || p["ComparisonOperator"] != "GreaterThanOrEqualToThreshold" {
 				t.Errorf("alarm %s: %s", p["MetricName"], jsonOf(p))
+			}
+			if p["MetricName"] == "HTTPCode_Target_5XX_Count" && strings.Contains(jsonOf(p["Dimensions"]), "TargetGroup") {
+				t.Errorf("target 5xx counted on one target group (%s): a progressive strategy moves traffic to the other", jsonOf(p["Dimensions"]))
 			}
 			got = append(got, p["Namespace"].(string)+"/"+p["MetricName"].(string)+"@"+jsonOf(p["Threshold"]))
 		}
@@ -37,12 +46,14 @@ func TestAlarms(t *testing.T) {
 		want := []string{
 			"AWS/ApplicationELB/HTTPCode_ELB_5XX_Count@" + jsonOf(s.Alarms.ELB5xxPerMinute),
 			"AWS/ApplicationELB/HTTPCode_Target_5XX_Count@" + jsonOf(s.Alarms.Target5xxPerMinute),
-			"AWS/ApplicationELB/UnHealthyHostCount@1",
 			"AWS/ECS/CPUUtilization@" + jsonOf(s.Alarms.CPUPercent),
 			"AWS/ECS/MemoryUtilization@" + jsonOf(s.Alarms.MemoryPercent),
 		}
 		if !slices.Equal(got, want) {
 			t.Errorf("alarms:\n got %v\nwant %v", got, want)
+		}
+		if deployment != 3 {
+			t.Errorf("%d deployment alarms, want 3 (5xx rate, p99, unhealthy hosts)", deployment)
 		}
 	})
 }

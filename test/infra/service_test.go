@@ -116,8 +116,8 @@ func TestDeployment(t *testing.T) {
 		}
 		alarms := dc["Alarms"].(map[string]any)
 		names := jsonOf(alarms["AlarmNames"])
-		if alarms["Enable"] != true || alarms["Rollback"] != true || !strings.Contains(names, `"Ref":"AlarmsTarget5xx`) || !strings.Contains(names, `"Ref":"AlarmsUnhealthyHosts`) {
-			t.Errorf("deployment alarms = %s, want target 5xx and unhealthy hosts with rollback", jsonOf(alarms))
+		if alarms["Enable"] != true || alarms["Rollback"] != true || !strings.Contains(names, `"Ref":"AlarmsTarget5xxRate`) || !strings.Contains(names, `"Ref":"AlarmsTargetP99`) || !strings.Contains(names, `"Ref":"AlarmsUnhealthyHosts`) {
+			t.Errorf("deployment alarms = %s, want the target 5xx rate, p99 and unhealthy hosts with rollback", jsonOf(alarms))
 		}
 		if _, ok := svc["DesiredCount"]; ok {
 			t.Error("DesiredCount is in the template: every deploy would reset a scaled-out service")
@@ -146,11 +146,19 @@ func TestScaling(t *testing.T) {
 		slices.Sort(metrics)
 		want := []string{
 			fmt.Sprintf("ALBRequestCountPerTarget=%d", s.Scaling.RequestsPerTarget),
+		}
+		if s.Deployment.Progressive() { // one per target group: they swap roles on every deployment
+			want = append(want, want[0])
+		}
+		want = append(want,
 			fmt.Sprintf("ECSServiceAverageCPUUtilization=%d", s.Scaling.CPUPercent),
 			fmt.Sprintf("ECSServiceAverageMemoryUtilization=%d", s.Scaling.MemoryPercent),
-		}
+		)
 		if !slices.Equal(metrics, want) {
 			t.Errorf("scaling policies = %v, want %v", metrics, want)
+		}
+		if labels := jsonOf(tp.resources("AWS::ApplicationAutoScaling::ScalingPolicy")); s.Deployment.Progressive() != strings.Contains(labels, "DeliveryAlternateTargetGroup") {
+			t.Errorf("progressive %v, but request scaling on the alternate target group is %v", s.Deployment.Progressive(), !s.Deployment.Progressive())
 		}
 	})
 }

@@ -45,6 +45,25 @@ func TestInvalidSettingsFailSynth(t *testing.T) {
 		{"bad repository", prod(map[string]any{"github": map[string]any{"repository": "keel"}}), []string{"keel:prod.github.repository", "owner/name"}},
 		{"provider of another account", prod(map[string]any{"github": map[string]any{"oidcProviderArn": "arn:aws:iam::999999999999:oidc-provider/token.actions.githubusercontent.com"}}), []string{"keel:prod.github.oidcProviderArn", "arn:aws:iam::123456789012:oidc-provider"}},
 		{"two providers in one account", prod(map[string]any{"github": map[string]any{"oidcProviderArn": ""}}), []string{`keel:prod.github.oidcProviderArn = "": keel:dev already creates`, "one per account"}},
+		{"unknown strategy", prod(deployment(map[string]any{"strategy": "blue-green"})), []string{`keel:prod.deployment.strategy = "blue-green"`, "rolling canary linear blueGreen"}},
+		{"canary percent zero", prod(deployment(map[string]any{"canaryPercent": 0})), []string{"keel:prod.deployment.canaryPercent = 0", "0.1 to 100"}},
+		{"canary percent over 100", prod(deployment(map[string]any{"canaryPercent": 150})), []string{"keel:prod.deployment.canaryPercent = 150", "0.1 to 100"}},
+		{"canary percent off the 0.1 grid", prod(deployment(map[string]any{"canaryPercent": 5.55})), []string{"keel:prod.deployment.canaryPercent = 5.55", "steps of 0.1"}},
+		{"linear step below ECS's 3 %", staging(deployment(map[string]any{"linearStepPercent": 2})), []string{"keel:staging.deployment.linearStepPercent = 2", "3.0 to 100"}},
+		{"canary bake over 24 h", prod(deployment(map[string]any{"canaryBakeMinutes": 1441})), []string{"keel:prod.deployment.canaryBakeMinutes = 1441", "0 to 1440"}},
+		{"negative step bake", staging(deployment(map[string]any{"linearStepBakeMinutes": -1})), []string{"keel:staging.deployment.linearStepBakeMinutes = -1", "0 to 1440"}},
+		{"canary judged before the alarms can", prod(deployment(map[string]any{"canaryBakeMinutes": 1})), []string{"keel:prod.deployment.canaryBakeMinutes = 1", "before the deployment alarms (alarms.evaluationMinutes = 2)"}},
+		{"linear step shorter than the alarms' window", staging(deployment(map[string]any{"linearStepBakeMinutes": 2})), []string{"keel:staging.deployment.linearStepBakeMinutes = 2", "at least 3"}},
+		{"bake over 24 h", prod(deployment(map[string]any{"bakeMinutes": 2000})), []string{"keel:prod.deployment.bakeMinutes = 2000", "0 to 1440"}},
+		{"bake shorter than the alarms' window", prod(deployment(map[string]any{"bakeMinutes": 1})), []string{"keel:prod.deployment.bakeMinutes = 1", "alarms.evaluationMinutes = 2", "at least 2"}},
+		{"over CloudFormation's time limit", staging(deployment(map[string]any{"linearStepPercent": 3, "linearStepBakeMinutes": 60})), []string{"keel:staging.deployment.bakeMinutes = 5", "1987 minutes", "33 h"}},
+		{"blue/green without test CIDRs", prod(deployment(map[string]any{"strategy": "blueGreen"})), []string{"keel:prod.deployment.testListenerCidrs = []", "who may reach it"}},
+		{"blue/green test listener open to the internet", prod(deployment(map[string]any{"strategy": "blueGreen", "testListenerCidrs": []any{"0.0.0.0/0"}})), []string{"keel:prod.deployment.testListenerCidrs", `"0.0.0.0/0" opens the test listener to the internet`}},
+		{"blue/green test listener on a production port", prod(deployment(map[string]any{"strategy": "blueGreen", "testListenerCidrs": []any{"10.0.0.0/16"}, "testListenerPort": 443})), []string{"keel:prod.deployment.testListenerPort = 443", "other than 80 and 443"}},
+		{"test CIDR malformed", prod(deployment(map[string]any{"strategy": "blueGreen", "testListenerCidrs": []any{"10.0.0.1/16"}})), []string{"keel:prod.deployment.testListenerCidrs", `"10.0.0.1/16" is not an IPv4 CIDR block`}},
+		{"5xx rate threshold", prod(deployment(map[string]any{"alarms": map[string]any{"target5xxPercent": 0}})), []string{"keel:prod.deployment.alarms.target5xxPercent = 0", "(0, 100]"}},
+		{"minimum requests", prod(deployment(map[string]any{"alarms": map[string]any{"minRequestsPerMinute": 0}})), []string{"keel:prod.deployment.alarms.minRequestsPerMinute = 0"}},
+		{"p99 threshold", prod(deployment(map[string]any{"alarms": map[string]any{"p99LatencyMilliseconds": 5}})), []string{"keel:prod.deployment.alarms.p99LatencyMilliseconds = 5", "at least 10"}},
 		{"privileged port", prod(map[string]any{"app": map[string]any{"port": 80}}), []string{"keel:prod.app.port = 80", "non-root"}},
 	}
 	for _, tt := range tests {
@@ -66,6 +85,14 @@ func TestInvalidSettingsFailSynth(t *testing.T) {
 }
 
 func prod(overrides map[string]any) map[string]any { return map[string]any{"keel:prod": overrides} }
+
+func staging(overrides map[string]any) map[string]any {
+	return map[string]any{"keel:staging": overrides}
+}
+
+func deployment(settings map[string]any) map[string]any {
+	return map[string]any{"deployment": settings}
+}
 
 func secrets(key, value string) map[string]any {
 	return map[string]any{"secrets": map[string]any{key: value}}

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
 )
 
 const (
@@ -21,8 +24,12 @@ var stagingVariant = map[string]any{"keel:staging": map[string]any{
 		"privateSubnetIds": []any{"subnet-0000000000000000c", "subnet-0000000000000000d"},
 		"natGateways":      0,
 	},
-	"task": map[string]any{"arm64": false, "spot": true},
+	"task":       map[string]any{"arm64": false, "spot": true},
+	"deployment": map[string]any{"strategy": "blueGreen", "testListenerCidrs": []any{testCIDR}},
 }}
+
+// testCIDR may reach the blue/green variant's test listener.
+const testCIDR = "203.0.113.7/32"
 
 func TestOverrideChangesOnlyItsStage(t *testing.T) {
 	base := app(t)
@@ -67,6 +74,13 @@ func TestOverrideChangesOnlyItsStage(t *testing.T) {
 		if got := jsonOf(get(tp.props(t, "AWS::ECS::Service"), "NetworkConfiguration", "AwsvpcConfiguration", "Subnets")); got != `["subnet-0000000000000000c","subnet-0000000000000000d"]` {
 			t.Errorf("tasks in %s, want the private subnet IDs", got)
 		}
+	})
+	t.Run("blue/green", func(t *testing.T) {
+		checkBlueGreen(t, variant.built["staging"].Settings, tp)
+		annotations := assertions.Annotations_FromStack(variant.built["staging"].Stack)
+		pattern := assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))
+		noFinding(t, func() { annotations.HasNoError(jsii.String("*"), pattern) })
+		noFinding(t, func() { annotations.HasNoWarning(jsii.String("*"), pattern) })
 	})
 	t.Run("spot", func(t *testing.T) {
 		svc := tp.props(t, "AWS::ECS::Service")

@@ -13,6 +13,11 @@ func Seconds(d time.Duration) awscdk.Duration {
 	return awscdk.Duration_Seconds(jsii.Number(d.Seconds()))
 }
 
+// Minutes is d as a CDK Duration, in whole minutes (ECS's bake times are minutes).
+func Minutes(d time.Duration) awscdk.Duration {
+	return awscdk.Duration_Minutes(jsii.Number(d.Minutes()))
+}
+
 // Strings is s as a jsii string list, or nil (the property left out) when s is empty.
 func Strings(s []string) *[]*string {
 	if len(s) == 0 {

@@ -16,7 +16,8 @@ const (
 )
 
 // deployFloor computes, from each stage's synthesized template, the least time a rolling
-// deploy can take: per wave, the new tasks pass the ALB's health check (healthy threshold x
+// deploy can take (and, for a stage with a canary, linear or blue/green strategy, that
+// strategy's floor next to it): per wave, the new tasks pass the ALB's health check (healthy threshold x
 // interval) and the old ones drain (deregistration delay); waves follow from the task count
 // and the maximum percent.
 func (b *bench) deployFloor() error {
@@ -36,6 +37,10 @@ func (b *bench) deployFloor() error {
 			f.Target, f.Met = target(floor, 150, true, "<= 150 s")
 		}
 		b.report.add(f)
+		if sp, ok := strategyParams(t); ok {
+			b.report.add(figure{Name: "deploy time floor, " + stage + ", " + sp.strategy, Value: sp.floor(), Unit: "s",
+				Note: fmt.Sprintf("%s; rolling would be %.0f s", sp.note(), floor)})
+		}
 	}
 	pattern := floorInputs{tasks: patternDesired, maxPercent: 200, interval: elbDefaultInterval, healthy: elbDefaultHealthy, dereg: elbDefaultDeregSecs}
 	b.report.add(figure{Name: "deploy time floor, CDK pattern defaults", Value: pattern.floor(), Unit: "s",
