@@ -48,8 +48,9 @@ func NewS3Fetcher(cfg Config) *S3Store {
 
 // NewS3Client builds the S3 client vsync uses: path-style (as every upstream reader), an
 // explicit endpoint when given, checksums only where S3 requires them (S3-compatible servers
-// vary in their support of the newer defaults), and bounded retries.
-func NewS3Client(endpoint, region string, creds aws.CredentialsProvider) *s3.Client {
+// vary in their support of the newer defaults), and bounded retries. optFns adjust the
+// options last (tests shorten the per-attempt timeout with them).
+func NewS3Client(endpoint, region string, creds aws.CredentialsProvider, optFns ...func(*s3.Options)) *s3.Client {
 	opts := s3.Options{
 		Region:                     region,
 		Credentials:                creds,
@@ -65,7 +66,7 @@ func NewS3Client(endpoint, region string, creds aws.CredentialsProvider) *s3.Cli
 	if endpoint != "" {
 		opts.BaseEndpoint = aws.String(endpoint)
 	}
-	return s3.New(opts)
+	return s3.New(opts, optFns...)
 }
 
 // Fetch implements Fetcher.

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/rclone/gofakes3"
@@ -59,6 +60,16 @@ func (s *S3Server) Config(prefix, env, salt string, iterations int) vsync.Config
 func (s *S3Server) Store() *vsync.S3Store {
 	creds := credentials.NewStaticCredentialsProvider(AccessKey, SecretKey, "")
 	return vsync.NewS3Store(vsync.NewS3Client(s.Endpoint, Region, creds), Bucket)
+}
+
+// StoreWithTimeout is Store with each S3 attempt bounded by timeout, for tests whose server
+// holds a response past it (the default per-attempt bound is 15 s).
+func (s *S3Server) StoreWithTimeout(timeout time.Duration) *vsync.S3Store {
+	creds := credentials.NewStaticCredentialsProvider(AccessKey, SecretKey, "")
+	client := vsync.NewS3Client(s.Endpoint, Region, creds, func(o *s3.Options) {
+		o.HTTPClient = awshttp.NewBuildableClient().WithTimeout(timeout)
+	})
+	return vsync.NewS3Store(client, Bucket)
 }
 
 // StartGoFakeS3 runs the in-process gofakes3 server (with SigV4 checking) holding Bucket.
