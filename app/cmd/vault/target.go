@@ -27,7 +27,7 @@ type target struct {
 	bucket, prefix, endpoint, region, label, salt string
 	iterations                                    int
 	timeout                                       time.Duration
-	badEnv                                        string // an environment fallback that does not parse
+	badEnv                                        []string // environment fallbacks that do not parse
 }
 
 func (t *target) register(fs *flag.FlagSet, e env) {
@@ -50,7 +50,7 @@ func (t *target) register(fs *flag.FlagSet, e env) {
 			t.iterations = n
 		} else {
 			t.iterations = -1 // check reports it, naming the variable
-			t.badEnv = "VAULT_ITERATIONS=" + iterations + " is not a whole number"
+			t.badEnv = append(t.badEnv, "VAULT_ITERATIONS="+iterations+" is not a whole number")
 		}
 	}
 	fs.IntVar(&t.iterations, "iterations", t.iterations, "the vault's PBKDF2 iteration count (VAULT_ITERATIONS)")
@@ -60,7 +60,7 @@ func (t *target) register(fs *flag.FlagSet, e env) {
 			t.timeout = d
 		} else {
 			t.timeout = -1
-			t.badEnv = "VAULT_TIMEOUT=" + v + " is not a duration (for example 15s)"
+			t.badEnv = append(t.badEnv, "VAULT_TIMEOUT="+v+" is not a duration (for example 15s)")
 		}
 	}
 	fs.DurationVar(&t.timeout, "timeout", t.timeout, "bound on each S3 request attempt; a write whose answer does not come in time is re-read to learn its outcome (VAULT_TIMEOUT)")
@@ -80,10 +80,7 @@ func (t target) config(accessKeyID, secretAccessKey string) vsync.Config {
 
 // check refuses what would write an unreadable or misplaced vault, before anything is written.
 func (t target) check() error {
-	var problems []string
-	if t.badEnv != "" {
-		problems = append(problems, t.badEnv)
-	}
+	problems := append([]string(nil), t.badEnv...)
 	if t.bucket == "" {
 		problems = append(problems, "--bucket is required")
 	}
