@@ -16,7 +16,7 @@ func benchStore(b *testing.B) (*vsynctest.MemStore, string) {
 	store := vsynctest.NewMemStore()
 	cfg := testConfig("p/")
 	cfg.Iterations = referenceIterations
-	if _, err := vsync.Publish(context.Background(), store, cfg, testPass, testRelease, time.Now()); err != nil {
+	if _, err := vsync.Publish(context.Background(), store, cfg, testPass, testRelease, time.Now(), lowFloor); err != nil {
 		b.Fatal(err)
 	}
 	return store, mustBlob(b, cfg)
@@ -64,7 +64,7 @@ func BenchmarkHasNewVersion(b *testing.B) {
 func BenchmarkHasNewVersionS3(b *testing.B) {
 	srv := vsynctest.StartGoFakeS3(b)
 	cfg := srv.Config("p/", "bench", testSalt, testIter)
-	if _, err := vsync.Publish(context.Background(), srv.Store(), cfg, testPass, testRelease, time.Now()); err != nil {
+	if _, err := vsync.Publish(context.Background(), srv.Store(), cfg, testPass, testRelease, time.Now(), lowFloor); err != nil {
 		b.Fatal(err)
 	}
 	c, err := vsync.OpenWith(context.Background(), mustBlob(b, cfg), testPass)

@@ -65,11 +65,6 @@ func OpenWith(ctx context.Context, config, passphrase string, opts ...Option) (*
 	return open(ctx, config, passphrase, newOptions(opts))
 }
 
-type derived struct {
-	key []byte
-	err error
-}
-
 func open(ctx context.Context, blob, passphrase string, o *options) (*Client, error) {
 	cfg, err := DecodeConfig(blob)
 	if err != nil {
@@ -79,22 +74,22 @@ func open(ctx context.Context, blob, passphrase string, o *options) (*Client, er
 	if fetcher == nil {
 		fetcher = NewS3Fetcher(cfg)
 	}
+	if cfg.Iterations < MinIterations {
+		o.warn(fmt.Sprintf("vsync: the vault's key uses %d PBKDF2 iterations, below the %d that current guidance (OWASP) asks of PBKDF2-HMAC-SHA256: re-key it (vault rotate-passphrase with a higher count, then a new token)", cfg.Iterations, MinIterations))
+	}
 	// PBKDF2 dominates boot: run it while the objects are in flight.
-	keyc := make(chan derived, 1)
-	go func() {
-		key, err := deriveKey(passphrase, cfg.Salt, cfg.Iterations)
-		keyc <- derived{key, err}
-	}()
+	derivation := startDerivation(ctx, passphrase, cfg.Salt, cfg.Iterations)
 	rel, err := fetchRelease(ctx, fetcher, cfg.Prefix)
+	if err != nil {
+		derivation.abandon()
+		return nil, err
+	}
+	key, err := derivation.wait(ctx)
 	if err != nil {
 		return nil, err
 	}
-	d := <-keyc
-	if d.err != nil {
-		return nil, d.err
-	}
-	kv, assets, err := rel.decrypt(d.key)
-	clear(d.key)
+	kv, assets, err := rel.decrypt(key)
+	clear(key)
 	if err != nil {
 		return nil, err
 	}
@@ -177,11 +172,14 @@ func (c *Client) Files() []string {
 	return slices.Sorted(maps.Keys(c.assets))
 }
 
-// Generation is the gen read from latest.meta at Open (0 when there was none).
+// Generation is the generation paired with the opened bundle: from the manifest that named it
+// when this writer published it, else from latest.meta (0 when there was none, or when
+// publishes kept landing between the reads; see fetchRelease).
 func (c *Client) Generation() int { return c.gen }
 
-// RemoteGeneration re-reads the manifest (to classify errors as Open does) and latest.meta. It
-// does not change the local generation.
+// RemoteGeneration reads the generation a fresh Open would pair with the current bundle: the
+// manifest's (which also classifies errors as Open does), or for vaults from upstream writers
+// latest.meta's. Both reads are bounded to a few KiB. It does not change the local generation.
 func (c *Client) RemoteGeneration(ctx context.Context) (int64, error) {
 	c.mu.RLock()
 	closed := c.closed
@@ -189,10 +187,8 @@ func (c *Client) RemoteGeneration(ctx context.Context) (int64, error) {
 	if closed {
 		return 0, errClosed
 	}
-	if _, err := fetchClassified(ctx, c.fetcher, c.cfg.Prefix+manifestKey, ErrManifestNotFound); err != nil {
-		return 0, err
-	}
-	return int64(fetchGeneration(ctx, c.fetcher, c.cfg.Prefix)), nil
+	gen, err := remoteGeneration(ctx, c.fetcher, c.cfg.Prefix)
+	return int64(gen), err
 }
 
 // HasNewVersion reports whether S3 holds a newer generation than the one opened.

@@ -109,7 +109,7 @@ func TestGenerations(t *testing.T) {
 	if newer, err := c.HasNewVersion(ctx); err != nil || newer {
 		t.Fatalf("HasNewVersion before a publish = %v, %v", newer, err)
 	}
-	if _, err := vsync.Publish(ctx, p.store, p.cfg, testPass, testRelease, time.Now()); err != nil {
+	if _, err := vsync.Publish(ctx, p.store, p.cfg, testPass, testRelease, time.Now(), lowFloor); err != nil {
 		t.Fatal(err)
 	}
 	if remote, err := c.RemoteGeneration(ctx); err != nil || remote != 2 {
@@ -122,6 +122,12 @@ func TestGenerations(t *testing.T) {
 		t.Fatal("RemoteGeneration changed the local generation")
 	}
 
+	// An upstream writer's manifest carries no generation: latest.meta is the only source.
+	ts, _ := vsync.ParseManifest(p.store.Get(p.cfg.Prefix + "manifest"))
+	p.store.Put(p.cfg.Prefix+"manifest", []byte("RQEM0001"+ts))
+	if remote, err := c.RemoteGeneration(ctx); err != nil || remote != 2 {
+		t.Fatalf("RemoteGeneration from latest.meta = %d, %v; want 2", remote, err)
+	}
 	p.store.Delete(p.cfg.Prefix + "latest.meta")
 	if remote, err := c.RemoteGeneration(ctx); err != nil || remote != 0 {
 		t.Fatalf("RemoteGeneration without latest.meta = %d, %v; want 0", remote, err)

@@ -21,6 +21,9 @@ var (
 	// hold (the key exists for a create, or changed since it was read).
 	ErrPreconditionFailed = errors.New("vsync: precondition failed")
 
+	// ErrWeakIterations is the writer refusing an iteration count below MinIterations.
+	ErrWeakIterations = errors.New("vsync: iteration count below the writer's floor")
+
 	errClosed = errors.New("vsync: handle is closed")
 )
 

@@ -21,6 +21,10 @@ const (
 	secretVal = "s3cr3t-value-that-must-never-leak"
 )
 
+// lowFloor lets the suite publish with testIter iterations: a full 600000-iteration
+// derivation per publish would make it slow. TestPublishRefusesWeakIterations shows the floor.
+var lowFloor = vsync.WithIterationFloor(testIter)
+
 var testRelease = vsync.Release{
 	KV:     map[string]string{"DATABASE_URL": secretVal, "FEATURE": "on"},
 	Assets: map[string][]byte{"tls/key.pem": []byte("-----asset bytes-----\x00\xff")},
@@ -55,7 +59,7 @@ func published(t testing.TB, prefix string) (*vsynctest.MemStore, vsync.Config) 
 	t.Helper()
 	store := vsynctest.NewMemStore()
 	cfg := testConfig(prefix)
-	if _, err := vsync.Publish(context.Background(), store, cfg, testPass, testRelease, time.Now()); err != nil {
+	if _, err := vsync.Publish(context.Background(), store, cfg, testPass, testRelease, time.Now(), lowFloor); err != nil {
 		t.Fatalf("Publish: %v", err)
 	}
 	return store, cfg

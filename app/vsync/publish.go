@@ -1,8 +1,8 @@
 package vsync
 
 import (
+	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -29,14 +29,41 @@ type Release struct {
 	Assets map[string][]byte
 }
 
-// Published describes the generation a Publish made current.
+// Published describes the generation a Publish made current. Recovered lists the write
+// failures it met and resolved by re-reading (for example a manifest write whose response was
+// lost but which the store had applied), for tools to print.
 type Published struct {
 	TS         string
 	Generation int
+	Recovered  []string
+}
+
+// MinIterations is the writer's floor on the PBKDF2-HMAC-SHA256 iteration count: OWASP's
+// Password Storage Cheat Sheet (2023 revision onwards) recommends 600,000 for
+// PBKDF2-HMAC-SHA256, sized so that an offline guess of the passphrase from a leaked bundle
+// costs about as much as the other recommended schemes. Readers still open vaults below it
+// (with a warning): refusing them would strand services that upstream writers published.
+const MinIterations = 600_000
+
+// PublishOption adjusts Publish.
+type PublishOption func(*publishOptions)
+
+type publishOptions struct {
+	minIterations int
+}
+
+// WithIterationFloor replaces MinIterations as the writer's floor. It exists for tests, which
+// cannot spend a full derivation per publish; tools that publish real vaults do not lower it.
+func WithIterationFloor(n int) PublishOption {
+	return func(o *publishOptions) { o.minIterations = n }
 }
 
 // metaAttempts bounds the compare-and-swap loop on latest.meta.
 const metaAttempts = 5
+
+// verifyTimeout bounds the re-reads that establish what a failed write did when the caller's
+// ctx has already ended: the outcome must still be told truthfully.
+const verifyTimeout = 10 * time.Second
 
 // head is the current state under a prefix, with the ETags that conditional puts compare.
 type head struct {
@@ -49,43 +76,197 @@ type head struct {
 // Publish seals r under passphrase (with cfg's salt and iterations) and makes it the next
 // generation under cfg.Prefix. Order: the bundle v=<ts> (create-only), then the manifest
 // (only if unchanged since read), then latest.meta. A reader therefore never sees a manifest
-// that points at a missing bundle, and a reader that opens between the manifest and the meta
-// write sees an older generation number, so it later reports stale rather than fresh. The
-// manifest payload carries the generation too, so that a concurrent publisher that reads
-// the new manifest before the meta is written still counts up from it.
-func Publish(ctx context.Context, store ObjectStore, cfg Config, passphrase string, r Release, now time.Time) (Published, error) {
-	if err := checkPublishable(cfg, passphrase); err != nil {
+// that points at a missing bundle. The manifest payload carries the generation and the key
+// parameters (see manifestPayload), so that readers pair bundle and generation from one read
+// and writers can check continuity.
+//
+// After any failed write, Publish re-reads what it wrote before deciding: an error is a
+// *PublishError whose Outcome says what the store holds, and success is reported whenever the
+// manifest names this publish's bundle, even if the write's own response was an error.
+func Publish(ctx context.Context, store ObjectStore, cfg Config, passphrase string, r Release, now time.Time, opts ...PublishOption) (Published, error) {
+	o := publishOptions{minIterations: MinIterations}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if err := checkPublishable(cfg, passphrase, o); err != nil {
 		return Published{}, err
 	}
 	h, err := readHead(ctx, store, cfg.Prefix)
 	if err != nil {
 		return Published{}, err
 	}
-	envelope, err := seal(cfg, passphrase, r)
+	envelope, err := seal(ctx, cfg, passphrase, r)
 	if err != nil {
 		return Published{}, err
 	}
-	next := Published{TS: nextTS(h.ts, now), Generation: h.gen + 1}
-	bundleKey := cfg.Prefix + bundlePfx + next.TS
-	if err := store.PutObject(ctx, bundleKey, envelope, Condition{IfNoneMatch: true}); err != nil {
-		return Published{}, fmt.Errorf("vsync: publish: write bundle %s: %w (another publish may be under way: retry)", bundleKey, err)
-	}
-	manifestCond := Condition{IfMatch: h.manifestETag, IfNoneMatch: h.manifestETag == ""}
-	if err := store.PutObject(ctx, cfg.Prefix+manifestKey, manifestBody(next), manifestCond); err != nil {
-		// Nothing points at the new bundle: remove it, the previous generation stays current.
-		_ = store.DeleteObject(context.WithoutCancel(ctx), bundleKey)
-		return Published{}, fmt.Errorf("vsync: publish: the manifest changed since this publish read it, or could not be written; nothing was changed, retry: %w", err)
-	}
-	if err := raiseMeta(ctx, store, cfg.Prefix, next, h.metaETag, now); err != nil {
-		return next, fmt.Errorf("vsync: publish: bundle %s is current but latest.meta was not updated to gen %d; running services will not see it as new: %w", next.TS, next.Generation, err)
-	}
-	return next, nil
+	w := &publishWrite{store: store, cfg: cfg, ctx: ctx, envelope: envelope,
+		next:      Published{TS: nextTS(h.ts, now), Generation: h.gen + 1},
+		bundleKey: "", head: h, now: now}
+	w.bundleKey = cfg.Prefix + bundlePfx + w.next.TS
+	return w.run()
 }
 
-func checkPublishable(cfg Config, passphrase string) error {
+// publishWrite is one Publish past its checks: the writes and the re-reads that tell what a
+// failed write did.
+type publishWrite struct {
+	ctx       context.Context
+	store     ObjectStore
+	cfg       Config
+	envelope  []byte
+	next      Published
+	bundleKey string
+	head      head
+	now       time.Time
+}
+
+func (w *publishWrite) run() (Published, error) {
+	if err := w.writeBundle(); err != nil {
+		return Published{}, err
+	}
+	if err := w.writeManifest(); err != nil {
+		return Published{}, err
+	}
+	if err := w.writeMeta(); err != nil {
+		return w.next, err
+	}
+	return w.next, nil
+}
+
+func (w *publishWrite) fail(outcome Outcome, step, detail string, err error) *PublishError {
+	return &PublishError{Outcome: outcome, Attempt: Published{TS: w.next.TS, Generation: w.next.Generation}, Step: step, Detail: detail, Err: err}
+}
+
+// verifyCtx is the caller's ctx, or a short detached one when it has ended.
+func (w *publishWrite) verifyCtx() (context.Context, context.CancelFunc) {
+	if w.ctx.Err() == nil {
+		return w.ctx, func() {}
+	}
+	return context.WithTimeout(context.WithoutCancel(w.ctx), verifyTimeout)
+}
+
+// writeBundle creates v=<ts>. On an error it reads the key back: the bundle is ours when it
+// holds exactly our envelope (a lost response, then a retry answered 412); a different body
+// means another publish took the same timestamp.
+func (w *publishWrite) writeBundle() error {
+	err := w.store.PutObject(w.ctx, w.bundleKey, w.envelope, Condition{IfNoneMatch: true})
+	if err == nil {
+		return nil
+	}
+	ctx, cancel := w.verifyCtx()
+	defer cancel()
+	got, _, rerr := w.store.GetObject(ctx, w.bundleKey)
+	switch {
+	case rerr == nil && bytes.Equal(got, w.envelope):
+		w.recovered("bundle", err, "the store holds this publish's bundle")
+		return nil
+	case rerr == nil:
+		return w.fail(NotPublished, "bundle", fmt.Sprintf("%s already holds another publish's bundle (a concurrent publish in the same second): retry", w.bundleKey), err)
+	case errors.Is(rerr, ErrObjectNotFound):
+		return w.fail(NotPublished, "bundle", "the bundle was not stored: retry", err)
+	default:
+		pe := w.fail(NotPublished, "bundle", fmt.Sprintf("the manifest was not touched; whether the bundle was stored could not be read back (%v)", rerr), err)
+		pe.Leftover = w.bundleKey
+		return pe
+	}
+}
+
+// writeManifest swaps the manifest to the new bundle if it is unchanged since read. On an
+// error it re-reads the manifest: naming our bundle means the write happened; naming another
+// means ours lost, and only then is our bundle removed.
+func (w *publishWrite) writeManifest() error {
+	cond := Condition{IfMatch: w.head.manifestETag, IfNoneMatch: w.head.manifestETag == ""}
+	err := w.store.PutObject(w.ctx, w.cfg.Prefix+manifestKey, w.manifestBody(), cond)
+	if err == nil {
+		return nil
+	}
+	ctx, cancel := w.verifyCtx()
+	defer cancel()
+	cur, _, rerr := w.store.GetObject(ctx, w.cfg.Prefix+manifestKey)
+	var ts string
+	switch {
+	case errors.Is(rerr, ErrObjectNotFound):
+	case rerr != nil:
+		pe := w.fail(OutcomeUnknown, "manifest", fmt.Sprintf("re-reading the manifest failed (%v); run `vault status` to see which bundle it names", rerr), err)
+		pe.Leftover = w.bundleKey
+		return pe
+	default:
+		ts, _ = ParseManifest(cur)
+	}
+	if ts == w.next.TS {
+		w.recovered("manifest", err, "the manifest names this publish's bundle")
+		return nil
+	}
+	detail := "the manifest could not be written and still names the previous bundle: retry"
+	if ts != w.head.ts {
+		detail = fmt.Sprintf("another publish changed the manifest since this one read it (it now names %q): retry on top of it", ts)
+	}
+	pe := w.fail(NotPublished, "manifest", detail, err)
+	pe.Leftover = w.removeBundle(ctx)
+	return pe
+}
+
+// removeBundle deletes our unreferenced bundle; a failed delete is checked by reading the
+// key back. It returns the key when the bundle may remain.
+func (w *publishWrite) removeBundle(ctx context.Context) string {
+	err := w.store.DeleteObject(ctx, w.bundleKey)
+	if err == nil {
+		return ""
+	}
+	if _, _, rerr := w.store.GetObject(ctx, w.bundleKey); errors.Is(rerr, ErrObjectNotFound) {
+		return "" // the delete was applied; its response was lost
+	}
+	return w.bundleKey
+}
+
+// writeMeta raises latest.meta to the new generation unless it already holds a newer one,
+// by compare-and-swap on its ETag. Every failed put is followed by a re-read: a meta at or
+// past our generation means done, whoever wrote it.
+func (w *publishWrite) writeMeta() error {
+	key, etag := w.cfg.Prefix+metaKey, w.head.metaETag
+	body := encodeMeta(w.next.Generation, w.now)
+	var lastErr error
+	for range metaAttempts {
+		err := w.store.PutObject(w.ctx, key, body, Condition{IfMatch: etag, IfNoneMatch: etag == ""})
+		if err == nil {
+			return nil
+		}
+		lastErr = err
+		ctx, cancel := w.verifyCtx()
+		cur, curETag, rerr := w.store.GetObject(ctx, key)
+		cancel()
+		switch {
+		case errors.Is(rerr, ErrObjectNotFound):
+			etag = ""
+		case rerr != nil:
+			return w.fail(PublishedMetaBehind, "latest.meta", fmt.Sprintf("re-reading latest.meta failed (%v); publish again to raise it", rerr), err)
+		case parseGeneration(cur) >= w.next.Generation:
+			w.recovered("latest.meta", err, fmt.Sprintf("latest.meta holds generation %d", parseGeneration(cur)))
+			return nil
+		default:
+			etag = curETag
+		}
+		if !errors.Is(err, ErrPreconditionFailed) {
+			break // a failure other than a lost race: do not hammer the store
+		}
+	}
+	return w.fail(PublishedMetaBehind, "latest.meta", "running services will not report it as new until latest.meta is raised; publish again", lastErr)
+}
+
+func (w *publishWrite) recovered(step string, err error, found string) {
+	w.next.Recovered = append(w.next.Recovered, fmt.Sprintf("%s write failed (%v), but %s", step, err, found))
+}
+
+func (w *publishWrite) manifestBody() []byte {
+	return encodeManifest(w.next.TS, newManifestPayload(w.next.Generation, w.cfg))
+}
+
+func checkPublishable(cfg Config, passphrase string, o publishOptions) error {
 	cfg.V = 1
 	if err := cfg.validateForWrite(); err != nil {
 		return err
+	}
+	if cfg.Iterations < o.minIterations {
+		return fmt.Errorf("%w: iterations=%d is below the writer's floor of %d (OWASP's current guidance for PBKDF2-HMAC-SHA256): a lower count makes guessing the passphrase from a copied bundle that much cheaper; use %d or more (a new count is a re-key: mint a new token with it)", ErrWeakIterations, cfg.Iterations, o.minIterations, MinIterations)
 	}
 	if passphrase == "" {
 		return errors.New("vsync: the passphrase is empty")
@@ -93,13 +274,16 @@ func checkPublishable(cfg Config, passphrase string) error {
 	return nil
 }
 
-func seal(cfg Config, passphrase string, r Release) ([]byte, error) {
+func seal(ctx context.Context, cfg Config, passphrase string, r Release) ([]byte, error) {
 	plaintext, err := EncodeVault(r.KV, r.Assets)
 	if err != nil {
 		return nil, err
 	}
 	defer clear(plaintext)
-	key, err := deriveKey(passphrase, cfg.Salt, cfg.Iterations)
+	if len(plaintext) > MaxSealedVault {
+		return nil, fmt.Errorf("vsync: the encoded vault is %d bytes, over the %d bytes readers accept (MaxVaultBytes=%d of content, base64 for assets): make it smaller", len(plaintext), MaxSealedVault, MaxVaultBytes)
+	}
+	key, err := deriveKeyContext(ctx, passphrase, cfg.Salt, cfg.Iterations)
 	if err != nil {
 		return nil, err
 	}
@@ -143,37 +327,6 @@ func nextTS(current string, now time.Time) string {
 	return ts
 }
 
-func manifestBody(p Published) []byte {
-	payload, _ := json.Marshal(struct {
-		Gen int `json:"gen"`
-	}{p.Generation})
-	return append(encodeManifest(p.TS), payload...)
-}
-
-// raiseMeta sets latest.meta to next.Generation unless it already holds a newer one, by
-// compare-and-swap on its ETag.
-func raiseMeta(ctx context.Context, store ObjectStore, prefix string, next Published, etag string, now time.Time) error {
-	body := encodeMeta(next.Generation, now)
-	for range metaAttempts {
-		err := store.PutObject(ctx, prefix+metaKey, body, Condition{IfMatch: etag, IfNoneMatch: etag == ""})
-		if !errors.Is(err, ErrPreconditionFailed) {
-			return err
-		}
-		cur, curETag, err := store.GetObject(ctx, prefix+metaKey)
-		switch {
-		case errors.Is(err, ErrObjectNotFound):
-			etag = ""
-		case err != nil:
-			return err
-		case parseGeneration(cur) >= next.Generation:
-			return nil // a newer publish already recorded its generation
-		default:
-			etag = curETag
-		}
-	}
-	return fmt.Errorf("latest.meta kept changing over %d attempts", metaAttempts)
-}
-
 // ReadRelease fetches and decrypts the current release, for tools that re-seal it (passphrase
 // rotation). It returns the same errors as Open.
 func ReadRelease(ctx context.Context, f Fetcher, cfg Config, passphrase string) (Release, Published, error) {
@@ -181,7 +334,7 @@ func ReadRelease(ctx context.Context, f Fetcher, cfg Config, passphrase string) 
 	if err != nil {
 		return Release{}, Published{}, err
 	}
-	key, err := deriveKey(passphrase, cfg.Salt, cfg.Iterations)
+	key, err := deriveKeyContext(ctx, passphrase, cfg.Salt, cfg.Iterations)
 	if err != nil {
 		return Release{}, Published{}, err
 	}

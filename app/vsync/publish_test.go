@@ -27,7 +27,7 @@ func TestPublishRoundTrip(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			store := vsynctest.NewMemStore()
 			cfg := testConfig("team/app/prod/")
-			p, err := vsync.Publish(ctx, store, cfg, testPass, rel, time.Date(2026, 5, 23, 11, 42, 1, 0, time.UTC))
+			p, err := vsync.Publish(ctx, store, cfg, testPass, rel, time.Date(2026, 5, 23, 11, 42, 1, 0, time.UTC), lowFloor)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -82,11 +82,11 @@ func (r *recorder) PutObject(ctx context.Context, key string, body []byte, c vsy
 func TestPublishOrder(t *testing.T) {
 	rec := &recorder{MemStore: vsynctest.NewMemStore()}
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	if _, err := vsync.Publish(context.Background(), rec, testConfig("p/"), testPass, testRelease, now); err != nil {
+	if _, err := vsync.Publish(context.Background(), rec, testConfig("p/"), testPass, testRelease, now, lowFloor); err != nil {
 		t.Fatal(err)
 	}
 	// Same second again: the timestamp moves on so that the first bundle is never overwritten.
-	p, err := vsync.Publish(context.Background(), rec, testConfig("p/"), testPass, testRelease, now)
+	p, err := vsync.Publish(context.Background(), rec, testConfig("p/"), testPass, testRelease, now, lowFloor)
 	if err != nil || p.TS != "20260101-000001" || p.Generation != 2 {
 		t.Fatalf("second publish = %+v, %v", p, err)
 	}
@@ -108,7 +108,7 @@ func TestInterruptedPublishKeepsPreviousGeneration(t *testing.T) {
 				return nil
 			})
 			next := vsync.Release{KV: map[string]string{"DATABASE_URL": "new"}}
-			if _, err := vsync.Publish(ctx, store, cfg, testPass, next, time.Now().Add(time.Hour)); err == nil {
+			if _, err := vsync.Publish(ctx, store, cfg, testPass, next, time.Now().Add(time.Hour), lowFloor); err == nil {
 				t.Fatal("Publish succeeded through a failing write")
 			}
 			store.SetFault(nil)
@@ -137,7 +137,7 @@ func TestConcurrentPublishesStayConsistent(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p, err := vsync.Publish(ctx, store, cfg, testPass, testRelease, time.Now().Add(time.Duration(i)*time.Second))
+			p, err := vsync.Publish(ctx, store, cfg, testPass, testRelease, time.Now().Add(time.Duration(i)*time.Second), lowFloor)
 			if err == nil {
 				mu.Lock()
 				won = append(won, p)
@@ -166,14 +166,14 @@ func TestConcurrentPublishesStayConsistent(t *testing.T) {
 func TestPublishRefuses(t *testing.T) {
 	store := vsynctest.NewMemStore()
 	bad := testConfig("no-slash")
-	if _, err := vsync.Publish(context.Background(), store, bad, testPass, testRelease, time.Now()); err == nil {
+	if _, err := vsync.Publish(context.Background(), store, bad, testPass, testRelease, time.Now(), lowFloor); err == nil {
 		t.Fatal("Publish accepted a prefix without a trailing slash")
 	}
-	if _, err := vsync.Publish(context.Background(), store, testConfig("p/"), "", testRelease, time.Now()); err == nil {
+	if _, err := vsync.Publish(context.Background(), store, testConfig("p/"), "", testRelease, time.Now(), lowFloor); err == nil {
 		t.Fatal("Publish accepted an empty passphrase")
 	}
 	store.Put("p/manifest", []byte("garbage"))
-	if _, err := vsync.Publish(context.Background(), store, testConfig("p/"), testPass, testRelease, time.Now()); err == nil {
+	if _, err := vsync.Publish(context.Background(), store, testConfig("p/"), testPass, testRelease, time.Now(), lowFloor); err == nil {
 		t.Fatal("Publish overwrote an unreadable manifest")
 	}
 	if len(store.Keys()) != 1 {

@@ -24,8 +24,6 @@ const (
 	s3MaxBackoff = 400 * time.Millisecond
 	// s3AttemptTimeout caps one attempt when the caller's ctx has no deadline.
 	s3AttemptTimeout = 15 * time.Second
-	// maxObject bounds what one GET may hold in memory.
-	maxObject = 64 << 20
 )
 
 // S3Store reads and writes the vault objects of one bucket.
@@ -75,21 +73,39 @@ func (s *S3Store) Fetch(ctx context.Context, key string) ([]byte, error) {
 	return b, err
 }
 
-// GetObject returns the object and its ETag.
+// FetchLimited is Fetch that refuses, without reading it, an object larger than limit bytes.
+func (s *S3Store) FetchLimited(ctx context.Context, key string, limit int64) ([]byte, error) {
+	b, _, err := s.getObject(ctx, key, limit)
+	return b, err
+}
+
+// GetObject returns the object and its ETag. Objects larger than the largest bundle a
+// vault can have are refused unread.
 func (s *S3Store) GetObject(ctx context.Context, key string) ([]byte, string, error) {
+	return s.getObject(ctx, key, maxBundle)
+}
+
+func (s *S3Store) getObject(ctx context.Context, key string, limit int64) ([]byte, string, error) {
 	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.bucket, Key: &key})
 	if err != nil {
 		return nil, "", classifyS3(err)
 	}
 	defer out.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(out.Body, maxObject+1))
+	if n := aws.ToInt64(out.ContentLength); n > limit {
+		return nil, "", tooLarge(key, n, limit)
+	}
+	b, err := io.ReadAll(io.LimitReader(out.Body, limit+1))
 	if err != nil {
 		return nil, "", fmt.Errorf("read s3://%s/%s: %w", s.bucket, key, err)
 	}
-	if len(b) > maxObject {
-		return nil, "", fmt.Errorf("%w: s3://%s/%s is larger than %d bytes", ErrBundleCorrupt, s.bucket, key, maxObject)
+	if int64(len(b)) > limit {
+		return nil, "", tooLarge(key, int64(len(b)), limit)
 	}
 	return b, aws.ToString(out.ETag), nil
+}
+
+func tooLarge(key string, size, limit int64) error {
+	return fmt.Errorf("%w: %s is %d bytes or more, over the %d-byte bound for it", ErrBundleCorrupt, key, size, limit)
 }
 
 // PutObject writes body at key under cond; a condition that does not hold is

@@ -38,7 +38,7 @@ func s3Suite(t *testing.T, srv *vsynctest.S3Server) {
 	ctx := context.Background()
 	store := srv.Store()
 	cfg := srv.Config("team/app/prod/", "prod", testSalt, testIter)
-	if _, err := vsync.Publish(ctx, store, cfg, testPass, testRelease, time.Now()); err != nil {
+	if _, err := vsync.Publish(ctx, store, cfg, testPass, testRelease, time.Now(), lowFloor); err != nil {
 		t.Fatalf("Publish: %v", err)
 	}
 	open := func(t *testing.T, cfg vsync.Config) (*vsync.Client, error) {
@@ -93,12 +93,20 @@ func s3Suite(t *testing.T, srv *vsynctest.S3Server) {
 		_, err := open(t, other)
 		wantSentinel(t, err, vsync.ErrBundleCorrupt)
 	})
-	t.Run("no latest.meta means generation 0", func(t *testing.T) {
+	t.Run("upstream manifest without latest.meta means generation 0", func(t *testing.T) {
 		other := srv.Config("nometa/", "x", testSalt, testIter)
-		if _, err := vsync.Publish(ctx, store, other, testPass, testRelease, time.Now()); err != nil {
+		p, err := vsync.Publish(ctx, store, other, testPass, testRelease, time.Now(), lowFloor)
+		if err != nil {
 			t.Fatal(err)
 		}
+		if c, err := open(t, other); err != nil || c.Generation() != 1 {
+			t.Fatalf("this writer's manifest carries the generation: gen=%v err=%v", c, err)
+		}
 		if err := store.DeleteObject(ctx, "nometa/latest.meta"); err != nil {
+			t.Fatal(err)
+		}
+		// What an upstream writer leaves: the bare header, no generation anywhere.
+		if err := store.PutObject(ctx, "nometa/manifest", []byte("RQEM0001"+p.TS), vsync.Condition{}); err != nil {
 			t.Fatal(err)
 		}
 		c, err := open(t, other)
@@ -111,7 +119,7 @@ func s3Suite(t *testing.T, srv *vsynctest.S3Server) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := vsync.Publish(ctx, store, cfg, testPass, testRelease, time.Now()); err != nil {
+		if _, err := vsync.Publish(ctx, store, cfg, testPass, testRelease, time.Now(), lowFloor); err != nil {
 			t.Fatal(err)
 		}
 		remote, err := c.RemoteGeneration(ctx)

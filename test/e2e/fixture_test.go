@@ -51,7 +51,7 @@ func publishedVault(t *testing.T, prefix string) *vault {
 func (v *vault) publish(t *testing.T) vsync.Published {
 	t.Helper()
 	p, err := vsync.Publish(context.Background(), v.srv.Store(), v.cfg, passphrase,
-		vsync.Release{KV: map[string]string{"DATABASE_URL": vaultSecret}}, time.Now())
+		vsync.Release{KV: map[string]string{"DATABASE_URL": vaultSecret}}, time.Now(), vsync.WithIterationFloor(v.cfg.Iterations))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,20 +11,29 @@ import (
 	"github.com/keelstack/keel/app/vsync"
 )
 
-// rotatePassphrase re-seals the current bundle under VAULT_NEW_PASSPHRASE as a new generation,
-// then removes every older bundle (all their versions), the only objects that still open with
-// the old passphrase. Running services keep serving (they hold the old plaintext) and report
-// stale; new tasks need the new passphrase in their secret. Re-running it after an interrupted
-// run finishes the job: a live vault that already opens with the new passphrase is not
-// re-sealed again, only its older bundles are removed.
+// rotatePassphrase re-seals the current bundle under VAULT_NEW_PASSPHRASE (and optionally a new
+// iteration count) as a new generation, then removes every older bundle (all their versions),
+// the only objects that still open with the old key. Running services keep serving (they hold
+// the old plaintext) and report stale; new tasks need the new passphrase in their secret.
+// Re-running it after an interrupted run finishes the job: a live vault that already opens with
+// the new key is not re-sealed again (unless its latest.meta lags), only its older bundles are
+// removed.
 func rotatePassphrase(ctx context.Context, args []string, e env, stdout, stderr io.Writer) error {
 	fs := newFlags("rotate-passphrase", stderr)
 	var t target
 	t.register(fs, e)
+	newIterations := fs.Int("new-iterations", 0, "re-key with this PBKDF2 iteration count too (default: keep --iterations); the token must then be minted again")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if err := t.check(); err != nil {
+		return err
+	}
+	next := t
+	if *newIterations != 0 {
+		next.iterations = *newIterations
+	}
+	if err := next.checkWritable(next.iterations, "the new iteration count"); err != nil {
 		return err
 	}
 	oldPass, err := e.secret("VAULT_PASSPHRASE")
@@ -41,28 +51,48 @@ func rotatePassphrase(ctx context.Context, args []string, e env, stdout, stderr 
 	if err != nil {
 		return err
 	}
-	cfg := t.config("", "")
-	rel, current, err := vsync.ReadRelease(ctx, b.store, cfg, oldPass)
+	rel, current, err := vsync.ReadRelease(ctx, b.store, t.config("", ""), oldPass)
 	if errors.Is(err, vsync.ErrWrongPassphrase) {
-		if _, done, errNew := vsync.ReadRelease(ctx, b.store, cfg, newPass); errNew == nil {
+		if again, done, errNew := vsync.ReadRelease(ctx, b.store, next.config("", ""), newPass); errNew == nil {
 			fmt.Fprintf(stdout, "generation %d (bundle v=%s) already opens with the new passphrase: an earlier rotation published it\n", done.Generation, done.TS)
-			return retire(ctx, b, t, done, stdout, stderr)
+			if !metaBehind(ctx, b, t.prefix, done.Generation) {
+				return finishRotation(ctx, b, next, done, stdout, stderr)
+			}
+			rel, current = again, done // re-seal once more, so that latest.meta is raised
 		}
-	}
-	if err != nil {
+	} else if err != nil {
 		return openFailed(err, t, "VAULT_PASSPHRASE")
 	}
-	p, err := vsync.Publish(ctx, b.store, cfg, newPass, rel, time.Now())
+	p, err := vsync.Publish(ctx, b.store, next.config("", ""), newPass, rel, time.Now())
 	if err != nil {
 		return publishFailed(err, t)
 	}
+	reportRecovered(p, stderr)
 	fmt.Fprintf(stdout, "re-sealed generation %d (bundle v=%s) as generation %d (bundle v=%s) under the new passphrase\n",
 		current.Generation, current.TS, p.Generation, p.TS)
-	if err := retire(ctx, b, t, p, stdout, stderr); err != nil {
+	return finishRotation(ctx, b, next, p, stdout, stderr)
+}
+
+// finishRotation retires the older bundles and says what the operator does next.
+func finishRotation(ctx context.Context, b bucket, t target, live vsync.Published, stdout, stderr io.Writer) error {
+	if err := retire(ctx, b, t, live, stdout, stderr); err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, "next: put the new passphrase in the stage's passphrase secret, then force a new deployment")
+	fmt.Fprintln(stdout, "next: put the new passphrase in the stage's passphrase secret (and, with --new-iterations, a new token from vault token in the config secret), then force a new deployment")
 	return nil
+}
+
+// metaBehind reports whether latest.meta holds a generation below gen (or none), as after a
+// rotation whose latest.meta write was lost: readers of other writers would not see it as new.
+func metaBehind(ctx context.Context, b bucket, prefix string, gen int) bool {
+	body, _, err := b.store.GetObject(ctx, prefix+"latest.meta")
+	if err != nil {
+		return true
+	}
+	var m struct {
+		Gen int `json:"gen"`
+	}
+	return json.Unmarshal(body, &m) != nil || m.Gen < gen
 }
 
 // retire removes the bundles older than live and reports it; a failure leaves live current
@@ -79,18 +109,4 @@ func retire(ctx context.Context, b bucket, t target, live vsync.Published, stdou
 		fmt.Fprintln(stderr, "vault: warning:", w)
 	}
 	return nil
-}
-
-// openFailed classifies a failure to open the live vault with the passphrase in passVar.
-func openFailed(err error, t target, passVar string) error {
-	switch {
-	case errors.Is(err, vsync.ErrS3Unreachable):
-		return describe(err, "read the live vault at "+t.where())
-	case errors.Is(err, vsync.ErrWrongPassphrase):
-		return fmt.Errorf("%w at %s with %s: the passphrase, salt or iteration count differs from the ones it was sealed with; nothing was written",
-			errKeyMismatch, t.where(), passVar)
-	case errors.Is(err, vsync.ErrManifestNotFound):
-		return fmt.Errorf("%w: nothing is published at %s yet: run vault push first", errUsage, t.where())
-	}
-	return fmt.Errorf("read the live vault at %s with %s: %s: %w", t.where(), passVar, vsync.CanonicalName(err), err)
 }

@@ -25,7 +25,10 @@ func status(ctx context.Context, args []string, e env, stdout, stderr io.Writer)
 	remote, p, err := vsync.ReadRelease(ctx, r.bucket.store, r.target.config("", ""), r.passphrase)
 	if err != nil {
 		if errors.Is(err, vsync.ErrWrongPassphrase) {
-			return fmt.Errorf("%w at %s: %s; a push with this key would be refused.\n%s", errKeyMismatch, r.target.where(), mismatchDetail(ctx, r.bucket, r.target), continuityFix)
+			if detailed := vsync.CheckContinuity(ctx, r.bucket.store, r.target.config("", ""), r.passphrase); detailed != nil {
+				err = detailed // says which parameter differs
+			}
+			return keyMismatch(err, r.target, "VAULT_PASSPHRASE", "a push with this key would be refused")
 		}
 		return openFailed(err, r.target, "VAULT_PASSPHRASE")
 	}

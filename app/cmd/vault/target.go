@@ -102,6 +102,18 @@ func (t target) check() error {
 	return nil
 }
 
+// checkWritable refuses an iteration count below the writer's floor before anything is read
+// or written; readers still open older vaults below it (with a warning), so only writes check.
+func (t target) checkWritable(iterations int, flag string) error {
+	if iterations < vsync.MinIterations {
+		return fmt.Errorf("%w: %s %d is below the writer's floor of %d PBKDF2-HMAC-SHA256 iterations (OWASP's current guidance): "+
+			"a lower count makes guessing the passphrase from a copied bundle that much cheaper; use %d or more "+
+			"(for an existing vault sealed with fewer, vault rotate-passphrase --new-iterations %d re-keys it)",
+			errUsage, flag, iterations, vsync.MinIterations, vsync.MinIterations, vsync.MinIterations)
+	}
+	return nil
+}
+
 // bucket is the vault's bucket opened with the operator's credentials: the object store the
 // writer uses, and the S3 client for what the writer does not do (listing, versions, lifecycle).
 type bucket struct {

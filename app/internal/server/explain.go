@@ -1,6 +1,11 @@
 package server
 
-import "github.com/keelstack/keel/app/vsync"
+import (
+	"context"
+	"errors"
+
+	"github.com/keelstack/keel/app/vsync"
+)
 
 // explanation is what an operator reads when boot fails: what the error class means here and
 // what to do about it. Never a value.
@@ -42,6 +47,12 @@ func explain(err error) (string, explanation) {
 	name := vsync.CanonicalName(err)
 	if e, ok := explanations[name]; ok {
 		return name, e
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "BootTimeout", explanation{
+			"the vault was fetched but its key was not derived before BOOT_TIMEOUT",
+			"give the task more CPU or raise BOOT_TIMEOUT; a token with a very high iteration count derives slowly",
+		}
 	}
 	return "Error", explanation{"the vault could not be opened", "see detail"}
 }
