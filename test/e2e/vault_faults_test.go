@@ -37,6 +37,7 @@ type faultBench struct {
 	gwBin    string
 	vaultBin string
 	root     *s3.Client
+	keys     map[string][]byte // "old" and "new": the two passphrases' keys, derived once
 }
 
 func newFaultBench(t *testing.T) *faultBench {
@@ -57,7 +58,8 @@ func newFaultBench(t *testing.T) *faultBench {
 		t.Fatal(err)
 	}
 	b := &faultBench{gw: gw, gwBin: bin, vaultBin: vaultBin,
-		root: vsync.NewS3Client(gw.Endpoint, vsynctest.Region, credentials.NewStaticCredentialsProvider(vsynctest.AccessKey, vsynctest.SecretKey, ""))}
+		root: vsync.NewS3Client(gw.Endpoint, vsynctest.Region, credentials.NewStaticCredentialsProvider(vsynctest.AccessKey, vsynctest.SecretKey, "")),
+		keys: map[string][]byte{"old": vsync.DeriveKey(passphrase, salt, iterations), "new": vsync.DeriveKey(newPass, salt, iterations)}}
 	_, err = b.root.PutBucketVersioning(context.Background(), &s3.PutBucketVersioningInput{Bucket: aws.String(vsynctest.Bucket),
 		VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled}})
 	if err != nil {
@@ -231,10 +233,11 @@ func (b *faultBench) state(t *testing.T, prefix string) state {
 		t.Fatal(err)
 	}
 	s.bundles = len(versions.Versions) + len(versions.DeleteMarkers)
-	cfg := b.gw.Config(prefix, "faults", salt, iterations)
-	for name, pass := range map[string]string{"old": passphrase, "new": newPass} {
-		if _, _, err := vsync.ReadRelease(ctx, store, cfg, pass); err == nil {
-			s.openWith = name
+	if bundle, _, err := store.GetObject(ctx, prefix+"v="+s.ts); err == nil {
+		for name, key := range b.keys {
+			if _, err := vsync.OpenEnvelope(key, bundle); err == nil {
+				s.openWith = name
+			}
 		}
 	}
 	return s
@@ -272,6 +275,7 @@ func (b *faultBench) noVersionOpensWith(t *testing.T, prefix, pass string) {
 		t.Fatal(err)
 	}
 	key := vsync.DeriveKey(pass, salt, iterations)
+	defer clear(key)
 	for _, v := range out.Versions {
 		obj, err := b.root.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(vsynctest.Bucket), Key: v.Key, VersionId: v.VersionId})
 		if err != nil {

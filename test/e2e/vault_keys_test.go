@@ -39,17 +39,17 @@ func TestVaultRefusesBadInput(t *testing.T) {
 		want []string
 	}{
 		{"push with another passphrase", []string{"VAULT_PASSPHRASE=" + newPass}, append([]string{"push", "--env-file", good}, live...),
-			[]string{"does not open with this key", "rotate-passphrase", "--rekey"}},
+			[]string{"does not open with this key", "the passphrase differs (salt and iterations match)", "rotate-passphrase", "--rekey"}},
 		{"push with another salt", pass, append([]string{"push", "--env-file", good}, with(live, "--salt", "AnotherSaltAnotherSalt==")...),
-			[]string{"does not open with this key", "salt"}},
+			[]string{"does not open with this key", "the salt differs"}},
 		{"push with another iteration count", pass, append([]string{"push", "--env-file", good}, with(live, "--iterations", "700000")...),
-			[]string{"does not open with this key", "iteration"}},
+			[]string{"does not open with this key", "the iteration count differs (the vault uses 600000, this writer 700000)"}},
 		{"push relying on the iteration default", append(pass, "VAULT_ITERATIONS=700000"), append([]string{"push", "--env-file", good}, without(live, "--iterations")...),
-			[]string{"does not open with this key"}},
+			[]string{"does not open with this key", "the iteration count differs", "VAULT_ITERATIONS"}},
 		{"status with another passphrase", []string{"VAULT_PASSPHRASE=" + newPass}, append([]string{"status", "--env-file", good}, live...),
-			[]string{"does not open with this key"}},
+			[]string{"does not open with this key", "the passphrase differs", "a push with this key would be refused"}},
 		{"iterations below the floor, new vault", pass, append([]string{"push", "--env-file", good}, with(with(live, "--prefix", "bad/new/"), "--iterations", "1")...),
-			[]string{"iterations", "600000"}},
+			[]string{"--iterations 1 is below the writer's floor of 600000"}},
 		{"VAULT_ITERATIONS not a number", append(pass, "VAULT_ITERATIONS=lots"), append([]string{"push", "--env-file", good}, without(live, "--iterations")...),
 			[]string{"VAULT_ITERATIONS=lots is not a whole number"}},
 		{"unquoted value with ' #'", pass, append([]string{"push", "--env-file", writeEnvFile(t, "PASSWORD=abc #def\n")}, live...),
@@ -101,8 +101,7 @@ func TestReaderKeyRotation(t *testing.T) {
 	const prefix = "keys/"
 	oldToken := b.seed(t, prefix)
 	live := flags(b.gw.Endpoint, prefix)
-	running := start(t, []string{"VSYNC_CONFIG=" + oldToken, "VSYNC_PASSPHRASE=" + passphrase, "VAULT_KEYS=GEN_1", "FRESHNESS_INTERVAL=100ms", "FRESHNESS_WAIT=2s"})
-	running.waitReady(t)
+	running := startReady(t, []string{"VSYNC_CONFIG=" + oldToken, "VSYNC_PASSPHRASE=" + passphrase, "VAULT_KEYS=GEN_1", "FRESHNESS_INTERVAL=100ms", "FRESHNESS_WAIT=2s"})
 
 	// 1. A new key beside the old one (on AWS: aws iam create-access-key).
 	const newKey, newSecret = "keel-reader-2", "keel-reader-2-secret-0123456789"
@@ -131,8 +130,7 @@ func TestReaderKeyRotation(t *testing.T) {
 		t.Errorf("a refused token wrote %s", bad)
 	}
 	// 3-4. The secret updated and the service rolled: new tasks boot with the new token.
-	rolled := start(t, []string{"VSYNC_CONFIG=" + newToken, "VSYNC_PASSPHRASE=" + passphrase, "VAULT_KEYS=GEN_1", "FRESHNESS_INTERVAL=100ms", "FRESHNESS_WAIT=2s"})
-	rolled.waitReady(t)
+	rolled := startReady(t, []string{"VSYNC_CONFIG=" + newToken, "VSYNC_PASSPHRASE=" + passphrase, "VAULT_KEYS=GEN_1", "FRESHNESS_INTERVAL=100ms", "FRESHNESS_WAIT=2s"})
 	// 5. The old key deleted (aws iam delete-access-key).
 	b.deleteUser(t, readerKey)
 	b.setReaders(t, map[string]string{newKey: newSecret})

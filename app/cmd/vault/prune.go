@@ -32,5 +32,5 @@ func prune(ctx context.Context, args []string, e env, stdout, stderr io.Writer) 
 	if err != nil {
 		return openFailed(err, t, "VAULT_PASSPHRASE")
 	}
-	return retire(ctx, b, t, live, stdout, stderr)
+	return retire(ctx, b, t, live, stdout)
 }

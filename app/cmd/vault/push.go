@@ -47,8 +47,9 @@ func publishFailed(err error, t target) error {
 		// The bucket is as before: the failure's class (access, network) is the exit status.
 		return describe(err, "publish to "+t.where()+" (run the same command again)")
 	case vsync.PublishedMetaBehind:
-		return fmt.Errorf("%v.\nEvery task that starts from now on gets generation %d; running tasks will not report stale until latest.meta is raised: "+
-			"run the same command again (it publishes the next generation and raises it)", err, pe.Attempt.Generation)
+		return fmt.Errorf("%v.\nEvery task that starts from now on gets generation %d, and running keel services see it in the manifest and report stale; "+
+			"readers that take the generation from latest.meta alone (upstream vsync clients) do not, until it is raised: "+
+			"run the same command again (it publishes the next generation and raises latest.meta)", err, pe.Attempt.Generation)
 	}
 	return fmt.Errorf("%v.\nRun vault verify with the deployed token to see which generation tasks get, then the same command again", err)
 }

@@ -56,11 +56,12 @@ func rotatePassphrase(ctx context.Context, args []string, e env, stdout, stderr 
 		if again, done, errNew := vsync.ReadRelease(ctx, b.store, next.config("", ""), newPass); errNew == nil {
 			fmt.Fprintf(stdout, "generation %d (bundle v=%s) already opens with the new passphrase: an earlier rotation published it\n", done.Generation, done.TS)
 			if !metaBehind(ctx, b, t.prefix, done.Generation) {
-				return finishRotation(ctx, b, next, done, stdout, stderr)
+				return finishRotation(ctx, b, next, done, stdout)
 			}
-			rel, current = again, done // re-seal once more, so that latest.meta is raised
+			rel, current, err = again, done, nil // re-seal once more, so that latest.meta is raised
 		}
-	} else if err != nil {
+	}
+	if err != nil {
 		return openFailed(err, t, "VAULT_PASSPHRASE")
 	}
 	p, err := vsync.Publish(ctx, b.store, next.config("", ""), newPass, rel, time.Now())
@@ -70,12 +71,12 @@ func rotatePassphrase(ctx context.Context, args []string, e env, stdout, stderr 
 	reportRecovered(p, stderr)
 	fmt.Fprintf(stdout, "re-sealed generation %d (bundle v=%s) as generation %d (bundle v=%s) under the new passphrase\n",
 		current.Generation, current.TS, p.Generation, p.TS)
-	return finishRotation(ctx, b, next, p, stdout, stderr)
+	return finishRotation(ctx, b, next, p, stdout)
 }
 
 // finishRotation retires the older bundles and says what the operator does next.
-func finishRotation(ctx context.Context, b bucket, t target, live vsync.Published, stdout, stderr io.Writer) error {
-	if err := retire(ctx, b, t, live, stdout, stderr); err != nil {
+func finishRotation(ctx context.Context, b bucket, t target, live vsync.Published, stdout io.Writer) error {
+	if err := retire(ctx, b, t, live, stdout); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, "next: put the new passphrase in the stage's passphrase secret (and, with --new-iterations, a new token from vault token in the config secret), then force a new deployment")
@@ -97,7 +98,7 @@ func metaBehind(ctx context.Context, b bucket, prefix string, gen int) bool {
 
 // retire removes the bundles older than live and reports it; a failure leaves live current
 // and says how to finish.
-func retire(ctx context.Context, b bucket, t target, live vsync.Published, stdout, stderr io.Writer) error {
+func retire(ctx context.Context, b bucket, t target, live vsync.Published, stdout io.Writer) error {
 	n, err := b.retireBundles(ctx, t.prefix, live.TS)
 	if err != nil {
 		return fmt.Errorf("generation %d (bundle v=%s) is live, but older bundles sealed under the earlier passphrase remain "+
@@ -105,8 +106,5 @@ func retire(ctx context.Context, b bucket, t target, live vsync.Published, stdou
 			live.Generation, live.TS, n, describe(err, "remove older bundles under "+t.where()))
 	}
 	fmt.Fprintf(stdout, "removed %d older bundle objects (versions included) under %s: only generation %d's bundle remains\n", n, t.where(), live.Generation)
-	if w := b.retentionWarning(ctx, t.prefix); w != "" {
-		fmt.Fprintln(stderr, "vault: warning:", w)
-	}
 	return nil
 }
