@@ -29,7 +29,7 @@ func (e *KeyMismatchError) Error() string {
 	for _, d := range e.Differs {
 		switch d {
 		case "iterations":
-			parts = append(parts, fmt.Sprintf("the iteration count differs (the vault uses %d, this writer %d)", e.VaultIterations, e.WriterIterations))
+			parts = append(parts, fmt.Sprintf("the iterations differ (the vault uses %d, this writer %d)", e.VaultIterations, e.WriterIterations))
 		case "salt":
 			parts = append(parts, "the salt differs (its fingerprint does not match the vault's)")
 		case "passphrase":

@@ -17,8 +17,8 @@ var derivationSlots = make(chan struct{}, maxDerivations)
 type derivation struct {
 	iterations int
 	done       chan struct{}
-	key  []byte
-	err  error
+	key        []byte
+	err        error
 }
 
 // startDerivation starts deriving the key once a slot is free (or fails with ctx's error).

@@ -205,15 +205,10 @@ func (w *publishWrite) writeManifest() error {
 	return pe
 }
 
-// removeBundle deletes our unreferenced bundle; a failed delete is checked by reading the
-// key back. It returns the key when the bundle may remain.
+// removeBundle deletes our unreferenced bundle and returns its key when it may remain.
 func (w *publishWrite) removeBundle(ctx context.Context) string {
-	err := w.store.DeleteObject(ctx, w.bundleKey)
-	if err == nil {
+	if deleteChecked(ctx, w.store, w.bundleKey) {
 		return ""
-	}
-	if _, _, rerr := w.store.GetObject(ctx, w.bundleKey); errors.Is(rerr, ErrObjectNotFound) {
-		return "" // the delete was applied; its response was lost
 	}
 	return w.bundleKey
 }

@@ -138,6 +138,22 @@ func (s *S3Store) DeleteObject(ctx context.Context, key string) error {
 	return nil
 }
 
+// ListKeys lists the keys under prefix (every page).
+func (s *S3Store) ListKeys(ctx context.Context, prefix string) ([]string, error) {
+	var keys []string
+	pages := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{Bucket: &s.bucket, Prefix: &prefix})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, classifyS3(err)
+		}
+		for _, o := range page.Contents {
+			keys = append(keys, aws.ToString(o.Key))
+		}
+	}
+	return keys, nil
+}
+
 // classifyS3 keeps upstream's rule: only these codes mean "not found"; NoSuchBucket and 403
 // stay generic (the reader turns them into ErrS3Unreachable).
 func classifyS3(err error) error {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/keelstack/keel/app/vsync"
@@ -30,7 +31,8 @@ type memObject struct {
 
 func NewMemStore() *MemStore { return &MemStore{objects: map[string]memObject{}} }
 
-// SetFault installs (or, with nil, removes) a fault hook; op is "get", "put" or "delete".
+// SetFault installs (or, with nil, removes) a fault hook; op is "get", "put", "delete" or
+// "list".
 func (m *MemStore) SetFault(f func(ctx context.Context, op, key string) error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -88,6 +90,20 @@ func (m *MemStore) DeleteObject(ctx context.Context, key string) error {
 	defer m.mu.Unlock()
 	delete(m.objects, key)
 	return nil
+}
+
+// ListKeys implements vsync.Lister.
+func (m *MemStore) ListKeys(ctx context.Context, prefix string) ([]string, error) {
+	if err := m.runFault(ctx, "list", prefix); err != nil {
+		return nil, err
+	}
+	var keys []string
+	for _, k := range m.Keys() {
+		if strings.HasPrefix(k, prefix) {
+			keys = append(keys, k)
+		}
+	}
+	return keys, nil
 }
 
 // Put stores body unconditionally: for tests that plant malformed objects.
