@@ -41,6 +41,23 @@ var faults = []fault{
 	{name: "SIGKILL after the step", kill: true},
 }
 
+// install puts the fault on the step's requests; for a kill it returns the rule whose answered
+// request the kill waits for.
+func (f fault) install(t *testing.T, proxy *vsynctest.FaultProxy, step vsynctest.Rule) (killAfter *vsynctest.Rule) {
+	t.Helper()
+	if f.kill {
+		return &step
+	}
+	step.Fault = f.kind
+	if !f.every {
+		step.Nth = 1
+	}
+	if err := proxy.Add(step); err != nil {
+		t.Fatal(err)
+	}
+	return nil
+}
+
 // TestVaultFaults runs push and rotate-passphrase through a fault proxy in front of versitygw,
 // one fault on one write step per case, and checks after each: the command's exit status and
 // message say what the bucket holds; the deployed token and the passphrase that opens the live
@@ -112,20 +129,7 @@ func (b *faultBench) faultCase(t *testing.T, prefix string, args, env []string, 
 			t.Fatal(err)
 		}
 	}
-	stepRule := vsynctest.Rule{Method: s.method, Key: "^" + quoted + s.key}
-	var killAfter *vsynctest.Rule
-	if f.kill {
-		killAfter = &stepRule
-	} else {
-		r := stepRule
-		r.Fault = f.kind
-		if !f.every {
-			r.Nth = 1
-		}
-		if err := proxy.Add(r); err != nil {
-			t.Fatal(err)
-		}
-	}
+	killAfter := f.install(t, proxy, vsynctest.Rule{Method: s.method, Key: "^" + quoted + s.key})
 	res := b.run(t, env, proxy, killAfter, append(args, flags(proxy.URL, prefix)...)...)
 	got := b.state(t, prefix)
 	said := claim(res)
@@ -241,20 +245,7 @@ func TestTokenFaults(t *testing.T) {
 			}
 			proxy := vsynctest.NewFaultProxy(b.gw.Endpoint)
 			defer proxy.Close()
-			stepRule := vsynctest.Rule{Method: "GET", Key: "^" + regexp.QuoteMeta(prefix) + "manifest$"}
-			var killAfter *vsynctest.Rule
-			if f.kill {
-				killAfter = &stepRule
-			} else {
-				r := stepRule
-				r.Fault = f.kind
-				if !f.every {
-					r.Nth = 1
-				}
-				if err := proxy.Add(r); err != nil {
-					t.Fatal(err)
-				}
-			}
+			killAfter := f.install(t, proxy, vsynctest.Rule{Method: "GET", Key: "^" + regexp.QuoteMeta(prefix) + "manifest$"})
 			res := b.run(t, []string{"VAULT_READER_SECRET_ACCESS_KEY=" + readerSecret}, proxy, killAfter,
 				append([]string{"token", "--access-key-id", readerKey, "--out", out}, flags(proxy.URL, prefix)...)...)
 			noSecrets(t, "vault token --out", res.stdout)
