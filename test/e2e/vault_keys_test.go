@@ -79,6 +79,15 @@ func TestVaultRefusesBadInput(t *testing.T) {
 			}
 		})
 	}
+	// Re-keying is an explicit act: --rekey publishes, and says what must follow.
+	res := b.run(t, []string{"VAULT_PASSPHRASE=" + newPass}, nil, nil, append([]string{"push", "--rekey", "--env-file", good}, live...)...)
+	if res.code != 0 || !strings.Contains(res.stderr, "--rekey: the live vault at s3://vault/bad/live/ does not open with this key") ||
+		!strings.Contains(res.stderr, "needs the new passphrase secret") {
+		t.Fatalf("push --rekey: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	if s := b.state(t, prefix); s.gen != 2 || s.openWith != "new" {
+		t.Fatalf("after push --rekey the vault holds %+v, want generation 2 under the new passphrase", s)
+	}
 }
 
 func without(f []string, flag string) []string {
