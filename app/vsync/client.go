@@ -75,7 +75,7 @@ func open(ctx context.Context, blob, passphrase string, o *options) (*Client, er
 		fetcher = NewS3Fetcher(cfg)
 	}
 	if cfg.Iterations < MinIterations {
-		o.warn(fmt.Sprintf("vsync: the vault's key uses %d PBKDF2 iterations, below the %d that current guidance (OWASP) asks of PBKDF2-HMAC-SHA256: re-key it (vault rotate-passphrase with a higher count, then a new token)", cfg.Iterations, MinIterations))
+		o.warn(fmt.Sprintf("vsync: the vault's key uses %d PBKDF2 iterations, below the %d that current guidance (OWASP) asks of PBKDF2-HMAC-SHA256: re-key the vault with a higher count (publish it under the new count, then mint a new token)", cfg.Iterations, MinIterations))
 	}
 	// PBKDF2 dominates boot: run it while the objects are in flight.
 	derivation := startDerivation(ctx, passphrase, cfg.Salt, cfg.Iterations)

@@ -99,10 +99,9 @@ func Publish(ctx context.Context, store ObjectStore, cfg Config, passphrase stri
 	if err != nil {
 		return Published{}, err
 	}
-	w := &publishWrite{store: store, cfg: cfg, ctx: ctx, envelope: envelope,
-		next:      Published{TS: nextTS(h.ts, now), Generation: h.gen + 1},
-		bundleKey: "", head: h, now: now}
-	w.bundleKey = cfg.Prefix + bundlePfx + w.next.TS
+	next := Published{TS: nextTS(h.ts, now), Generation: h.gen + 1}
+	w := &publishWrite{ctx: ctx, store: store, cfg: cfg, envelope: envelope, next: next,
+		bundleKey: cfg.Prefix + bundlePfx + next.TS, head: h, now: now}
 	return w.run()
 }
 

@@ -14,15 +14,6 @@ import (
 	"github.com/keelstack/keel/app/vsync/vsynctest"
 )
 
-// faultServer is versitygw when the environment provides it (CI always does), else gofakes3.
-func faultServer(t *testing.T) *vsynctest.S3Server {
-	if bin := vsynctest.VersityGWPath(t); bin != "" {
-		return vsynctest.StartVersityGW(t, bin)
-	}
-	t.Logf("%s not set: the fault suite runs against gofakes3 (make test sets it)", vsynctest.VersityGWEnv)
-	return vsynctest.StartGoFakeS3(t)
-}
-
 // genRelease is a release that names its own generation, so that an open can check that
 // the bundle it got belongs with the generation it reports.
 func genRelease(gen int) vsync.Release {
@@ -93,7 +84,7 @@ func faultCases() []faultCase {
 // same key, that the opened bundle is the one of the opened generation, that the freshness
 // check agrees, and that what Publish reported is what the store holds.
 func TestPublishFaults(t *testing.T) {
-	srv := faultServer(t)
+	srv := vsynctest.StartS3Server(t)
 	direct := srv.Store()
 	ctx := context.Background()
 	var table strings.Builder

@@ -180,3 +180,79 @@ func TestPublishRefuses(t *testing.T) {
 		t.Fatalf("refused publishes wrote objects: %v", store.Keys())
 	}
 }
+
+// applyThenFail is a store whose writes selected by fail are applied, then answer an error:
+// a response lost after the store applied the write. Like a network store, it refuses
+// writes once ctx has ended.
+type applyThenFail struct {
+	*vsynctest.MemStore
+	fail func(op, key string) bool
+}
+
+func (s applyThenFail) PutObject(ctx context.Context, key string, body []byte, c vsync.Condition) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := s.MemStore.PutObject(ctx, key, body, c); err != nil || !s.fail("put", key) {
+		return err
+	}
+	return errors.New("connection reset after the write was applied")
+}
+
+func TestPublishOutcomes(t *testing.T) {
+	ctx := context.Background()
+	next := vsync.Release{KV: map[string]string{"DATABASE_URL": "new"}}
+	t.Run("applied manifest write reported as failed", func(t *testing.T) {
+		store, cfg := published(t, "p/")
+		lossy := applyThenFail{store, func(op, key string) bool { return strings.HasSuffix(key, "/manifest") }}
+		p, err := vsync.Publish(ctx, lossy, cfg, testPass, next, time.Now().Add(time.Hour), lowFloor)
+		if err != nil || p.Generation != 2 || len(p.Recovered) != 1 {
+			t.Fatalf("Publish = %+v, %v; want generation 2, recovered", p, err)
+		}
+		if !slices.Contains(store.Keys(), "p/v="+p.TS) {
+			t.Fatal("the bundle the manifest names was deleted")
+		}
+	})
+	t.Run("manifest unreadable after a failed write", func(t *testing.T) {
+		store, cfg := published(t, "p/")
+		reads := 0
+		store.SetFault(func(_ context.Context, op, key string) error {
+			if strings.HasSuffix(key, "/manifest") && (op == "put" || op == "get" && reads > 0) {
+				return errors.New("network down")
+			}
+			if op == "get" && strings.HasSuffix(key, "/manifest") {
+				reads++
+			}
+			return nil
+		})
+		_, err := vsync.Publish(ctx, store, cfg, testPass, next, time.Now().Add(time.Hour), lowFloor)
+		var pe *vsync.PublishError
+		if !errors.As(err, &pe) || !errors.Is(err, vsync.ErrPublishOutcomeUnknown) || pe.Leftover == "" {
+			t.Fatalf("error = %v, want an unknown outcome naming the bundle", err)
+		}
+		store.SetFault(nil)
+		if !slices.Contains(store.Keys(), pe.Leftover) {
+			t.Fatal("with the outcome unknown, the bundle (which may be current) was deleted")
+		}
+		noLeak(t, "Publish error", err.Error())
+	})
+	t.Run("caller's ctx ends during the manifest write", func(t *testing.T) {
+		store, cfg := published(t, "p/")
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		lossy := applyThenFail{store, func(op, key string) bool {
+			if strings.HasSuffix(key, "/manifest") {
+				cancel()
+				return true
+			}
+			return false
+		}}
+		p, err := vsync.Publish(ctx, lossy, cfg, testPass, next, time.Now().Add(time.Hour), lowFloor)
+		// The manifest names the new bundle: that is reported as published, even though the
+		// ctx ended before latest.meta could be raised.
+		var pe *vsync.PublishError
+		if !errors.As(err, &pe) || pe.Outcome != vsync.PublishedMetaBehind || p.Generation != 2 {
+			t.Fatalf("Publish = %+v, %v; want generation 2 current, latest.meta behind", p, err)
+		}
+	})
+}

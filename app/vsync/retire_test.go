@@ -16,7 +16,7 @@ import (
 // fault proxy: a lost delete response still counts as removed, a delete that keeps failing
 // is reported as remaining, and the current bundle and any newer one are never touched.
 func TestRetireBundles(t *testing.T) {
-	srv := faultServer(t)
+	srv := vsynctest.StartS3Server(t)
 	ctx := context.Background()
 	direct := srv.Store()
 	cases := []struct {

@@ -229,7 +229,7 @@ func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	resp, body, err := p.forward(r)
+	resp, err := p.forward(r)
 	if err != nil {
 		setStatus(http.StatusBadGateway)
 		http.Error(w, "fault proxy: "+err.Error(), http.StatusBadGateway)
@@ -244,12 +244,12 @@ func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
 		resetConn(w)
 		return
 	}
-	for k, vs := range resp.Header {
+	for k, vs := range resp.header {
 		w.Header()[k] = vs
 	}
-	setStatus(resp.StatusCode)
-	w.WriteHeader(resp.StatusCode)
-	_, _ = w.Write(body)
+	setStatus(resp.status)
+	w.WriteHeader(resp.status)
+	_, _ = w.Write(resp.body)
 }
 
 // wait returns true after d, false when the client went away or the proxy closed first.
@@ -265,19 +265,26 @@ func (p *FaultProxy) wait(ctx context.Context, d time.Duration) bool {
 	return false
 }
 
+// answer is the server's response, read whole.
+type answer struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
 // forward sends r to the server and reads the whole answer. It does not follow the client's
 // cancellation: a write the client gave up on still completes at the server, as with a real
 // network where the request had already left.
-func (p *FaultProxy) forward(r *http.Request) (*http.Response, []byte, error) {
+func (p *FaultProxy) forward(r *http.Request) (answer, error) {
 	reqBody, err := io.ReadAll(r.Body)
 	if err != nil {
-		return nil, nil, err
+		return answer{}, err
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 30*time.Second)
 	defer cancel()
 	out, err := http.NewRequestWithContext(ctx, r.Method, p.upstream+r.URL.RequestURI(), bytes.NewReader(reqBody))
 	if err != nil {
-		return nil, nil, err
+		return answer{}, err
 	}
 	out.Header = r.Header.Clone()
 	for _, h := range []string{"Connection", "Keep-Alive", "Proxy-Connection", "Te", "Trailer", "Transfer-Encoding", "Upgrade", "Expect"} {
@@ -287,16 +294,16 @@ func (p *FaultProxy) forward(r *http.Request) (*http.Response, []byte, error) {
 	out.ContentLength = int64(len(reqBody))
 	resp, err := p.client.Do(out)
 	if err != nil {
-		return nil, nil, err
+		return answer{}, err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return nil, nil, err
+		return answer{}, err
 	}
 	resp.Header.Del("Content-Length")
 	resp.Header.Del("Connection")
-	return resp, body, nil
+	return answer{status: resp.StatusCode, header: resp.Header, body: body}, nil
 }
 
 // resetConn closes the client's connection with an RST (SO_LINGER 0), as a dropped network

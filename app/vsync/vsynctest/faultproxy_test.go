@@ -3,6 +3,7 @@ package vsynctest_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"testing"
 	"time"
 
@@ -10,17 +11,8 @@ import (
 	"github.com/keelstack/keel/app/vsync/vsynctest"
 )
 
-// backend is versitygw when the environment provides it (CI always does), else gofakes3.
-func backend(t *testing.T) *vsynctest.S3Server {
-	if bin := vsynctest.VersityGWPath(t); bin != "" {
-		return vsynctest.StartVersityGW(t, bin)
-	}
-	t.Logf("%s not set: the proxy is tested in front of gofakes3", vsynctest.VersityGWEnv)
-	return vsynctest.StartGoFakeS3(t)
-}
-
 func TestFaultProxy(t *testing.T) {
-	srv := backend(t)
+	srv := vsynctest.StartS3Server(t)
 	direct := srv.Store()
 	ctx := context.Background()
 	exists := func(t *testing.T, key string) bool {
@@ -70,9 +62,9 @@ func TestFaultProxy(t *testing.T) {
 			switch {
 			case tc.wantErr == nil && err != nil:
 				t.Fatalf("PutObject: %v, want success", err)
-			case tc.wantErr == errAny && err == nil:
+			case errors.Is(tc.wantErr, errAny) && err == nil:
 				t.Fatal("PutObject succeeded, want an error")
-			case tc.wantErr != nil && tc.wantErr != errAny && !errors.Is(err, tc.wantErr):
+			case tc.wantErr != nil && !errors.Is(tc.wantErr, errAny) && !errors.Is(err, tc.wantErr):
 				t.Fatalf("PutObject: %v, want %v", err, tc.wantErr)
 			}
 			if got := exists(t, key); got != tc.wantApplied {
@@ -93,7 +85,7 @@ func TestFaultProxy(t *testing.T) {
 		if err != nil || string(b) != "abc" {
 			t.Fatalf("Fetch = %q, %v", b, err)
 		}
-		if log := proxy.Log(); len(log) != 1 || log[0].Method != "GET" || log[0].Key != "proxy/read" || log[0].Status != 200 {
+		if log := proxy.Log(); len(log) != 1 || log[0].Method != http.MethodGet || log[0].Key != "proxy/read" || log[0].Status != 200 {
 			t.Fatalf("log = %+v", log)
 		}
 	})

@@ -1,7 +1,7 @@
 // Package vsynctest provides the stores and S3 servers that tests of vsync and of its users
 // (and `make dev`) publish to and read from: an in-memory store with real conditional-put
 // semantics, the in-process gofakes3 server and a versitygw process, both on loopback with
-// SigV4.
+// SigV4, and a fault proxy to put in front of either (FaultProxy).
 package vsynctest
 
 import (

@@ -123,6 +123,17 @@ func VersityGWPath(t testing.TB) string {
 	return path
 }
 
+// StartS3Server runs versitygw when the environment provides it (CI always does: see
+// VersityGWPath), else the in-process gofakes3, for tests that need one real S3 server.
+func StartS3Server(t testing.TB) *S3Server {
+	t.Helper()
+	if bin := VersityGWPath(t); bin != "" {
+		return StartVersityGW(t, bin)
+	}
+	t.Logf("%s not set: running against gofakes3 (make test sets it)", VersityGWEnv)
+	return StartGoFakeS3(t)
+}
+
 // StartVersityGW runs a versitygw process for a test (see LaunchVersityGW), stopped at cleanup.
 func StartVersityGW(t testing.TB, bin string) *S3Server {
 	t.Helper()
