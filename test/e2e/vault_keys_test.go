@@ -159,7 +159,8 @@ func TestReaderKeyRotation(t *testing.T) {
 
 // TestRetentionWarning: on a bucket that keeps versions without a rule expiring them (versitygw
 // has no lifecycle support at all), status warns; rotate-passphrase removes every version of
-// every older bundle, so no object under the prefix opens with the old passphrase.
+// every older bundle, so no object under the prefix opens with the old passphrase; prune does
+// the same on its own.
 func TestRetentionWarning(t *testing.T) {
 	b := newFaultBench(t)
 	const prefix = "retention/"
@@ -185,4 +186,25 @@ func TestRetentionWarning(t *testing.T) {
 		t.Fatalf("after the rotation the prefix holds %d bundle versions, want 1", b.state(t, prefix).bundles)
 	}
 	b.noVersionOpensWith(t, prefix, passphrase)
+
+	// prune retires history on its own, only after the live bundle opens with its passphrase.
+	rotated := []string{"VAULT_PASSPHRASE=" + newPass}
+	for range 2 {
+		if res := b.run(t, rotated, nil, nil, append([]string{"push", "--env-file", env}, live...)...); res.code != 0 {
+			t.Fatalf("push: %s", res.stderr)
+		}
+	}
+	before := b.listing(t)
+	if res := b.run(t, pass, nil, nil, append([]string{"prune"}, live...)...); res.code != 2 || !strings.Contains(res.stderr, "does not open with this key") {
+		t.Errorf("prune with the old passphrase: exit %d %s", res.code, res.stderr)
+	}
+	if after := b.listing(t); after != before {
+		t.Errorf("a refused prune changed the bucket")
+	}
+	if res := b.run(t, rotated, nil, nil, append([]string{"prune"}, live...)...); res.code != 0 || !strings.Contains(res.stdout, "removed 2 older bundle objects") {
+		t.Errorf("prune: exit %d %s%s", res.code, res.stdout, res.stderr)
+	}
+	if s := b.state(t, prefix); s.bundles != 1 || s.openWith != "new" {
+		t.Errorf("after prune the prefix holds %+v, want only the live bundle", s)
+	}
 }
