@@ -46,16 +46,13 @@ func (b bucket) retireBundles(ctx context.Context, prefix, keep string) (int, er
 			}
 		}
 	} else {
-		pages := s3.NewListObjectsV2Paginator(b.client, &s3.ListObjectsV2Input{Bucket: &b.name, Prefix: aws.String(prefix + "v=")})
-		for pages.HasMorePages() {
-			page, err := pages.NextPage(ctx)
-			if err != nil {
-				return 0, err
-			}
-			for _, o := range page.Contents {
-				if older(o.Key) {
-					victims = append(victims, types.ObjectIdentifier{Key: o.Key})
-				}
+		keys, err := b.store.ListKeys(ctx, prefix+"v=")
+		if err != nil {
+			return 0, err
+		}
+		for _, key := range keys {
+			if older(&key) {
+				victims = append(victims, types.ObjectIdentifier{Key: aws.String(key)})
 			}
 		}
 	}
