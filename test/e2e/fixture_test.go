@@ -120,13 +120,48 @@ func freePort(t *testing.T) int {
 	return n
 }
 
-// waitReady polls /readyz until 200.
+// startReady starts the binary and waits until it is ready, again on another port when the
+// one it was given was taken in between by a server of a parallel test.
+func startReady(t *testing.T, env []string) *proc {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		p := start(t, env)
+		if p.bootLogged(30*time.Second) == nil {
+			p.waitReady(t)
+			return p
+		}
+		if attempt == 3 || !strings.Contains(p.out.String(), "listen on port") {
+			t.Fatalf("not ready: %v\n%s", p.err, p.out)
+		}
+	}
+}
+
+// bootLogged waits until the process logs ready, and fails when it exits first or within.
+func (p *proc) bootLogged(within time.Duration) error {
+	deadline := time.Now().Add(within)
+	for !strings.Contains(p.out.String(), `"msg":"ready"`) {
+		select {
+		case <-p.done:
+			return fmt.Errorf("exited: %v", p.err)
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("not ready after %v", within)
+		}
+	}
+	return nil
+}
+
+// waitReady polls /readyz until 200 from this process: its own log says ready (tests in
+// parallel may race for a free port, and another server could answer on it).
 func (p *proc) waitReady(t *testing.T) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		if code, _ := p.get("/readyz"); code == 200 {
-			return
+		if strings.Contains(p.out.String(), `"msg":"ready"`) {
+			if code, _ := p.get("/readyz"); code == 200 {
+				return
+			}
 		}
 		select {
 		case <-p.done:
@@ -134,7 +169,7 @@ func (p *proc) waitReady(t *testing.T) {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-	t.Fatalf("not ready after 10s:\n%s", p.out)
+	t.Fatalf("not ready after 30s:\n%s", p.out)
 }
 
 // get returns the status and JSON body of path ("" body on connection errors).

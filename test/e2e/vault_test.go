@@ -101,7 +101,7 @@ func TestVaultRunbook(t *testing.T) {
 		"AWS_CONFIG_FILE=/nonexistent", "AWS_SHARED_CREDENTIALS_FILE=/nonexistent",
 	}}
 	salt := strings.TrimSpace(cli.ok(t, nil, "salt"))
-	cli.flags = []string{"--endpoint", gw.Endpoint, "--bucket", vsynctest.Bucket, "--prefix", prefix, "--env", "dev", "--salt", salt, "--iterations", "600000"}
+	cli.flags = []string{"--endpoint", gw.Endpoint, "--bucket", vsynctest.Bucket, "--prefix", prefix, "--env", "dev", "--salt", salt, "--iterations", fmt.Sprint(iterations)}
 	withPass := []string{"VAULT_PASSPHRASE=" + passphrase}
 
 	envFile := writeEnvFile(t, "# dev vault\nexport DATABASE_URL=\""+vaultSecret+"\"\nTLS_NOTE='multi\nline'\n")
@@ -139,8 +139,11 @@ func TestVaultRunbook(t *testing.T) {
 
 	t.Run("rotate passphrase", func(t *testing.T) {
 		out := cli.ok(t, append(withPass, "VAULT_NEW_PASSPHRASE="+newPass), "rotate-passphrase")
-		if !strings.Contains(out, "as generation 3") {
+		if !strings.Contains(out, "as generation 3") || !strings.Contains(out, "removed 2 older bundle objects") {
 			t.Fatalf("rotate: %s", out)
+		}
+		if bundles := strings.Count(listKeys(t, gw), prefix+"v="); bundles != 1 {
+			t.Fatalf("after the rotation %d bundles remain, want only the live one", bundles)
 		}
 		if code, _ := p.get("/api/v1/database"); code != 200 {
 			t.Fatalf("the running service stopped serving after the rotation: %d", code)

@@ -3,7 +3,9 @@
 //	vault push               seal an env file (and assets) and publish it as the next generation
 //	vault token              mint VSYNC_CONFIG for a read-only key, after checking it can read
 //	vault verify             open exactly as the service does; print generation, keys, sources
-//	vault rotate-passphrase  re-seal the current bundle under a new passphrase (new generation)
+//	vault rotate-passphrase  re-seal the current bundle under a new passphrase (new generation),
+//	                         then remove the older bundles
+//	vault prune              remove the bundles older than the live one (all their versions)
 //	vault status             compare a local env file with the published generation
 //	vault salt               print a new random salt for a new vault
 //
@@ -23,7 +25,7 @@ import (
 
 const usage = `usage: vault <command> [flags]   (vault <command> -h for its flags)
 
-commands: push, token, verify, rotate-passphrase, status, salt
+commands: push, token, verify, rotate-passphrase, prune, status, salt
 
 exit status: 0 ok, 1 failed, 2 bad input, 3 access denied, 4 S3 unreachable`
 
@@ -44,6 +46,7 @@ var commands = map[string]command{
 	"token":             token,
 	"verify":            verify,
 	"rotate-passphrase": rotatePassphrase,
+	"prune":             prune,
 	"status":            status,
 	"salt":              salt,
 }
@@ -89,7 +92,7 @@ type env func(string) (string, bool)
 // stripped), or an error saying how to provide it.
 func (e env) secret(name string) (string, error) {
 	if path, ok := e(name + "_FILE"); ok && path != "" {
-		b, err := os.ReadFile(path)
+		b, err := readSecretFile(path)
 		if err != nil {
 			return "", fmt.Errorf("%w: %s_FILE: %v", errUsage, name, err)
 		}

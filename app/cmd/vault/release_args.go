@@ -13,7 +13,8 @@ type releaseArgs struct {
 	target     target
 	passphrase string
 	release    vsync.Release
-	store      *vsync.S3Store
+	bucket     bucket
+	rekey      bool
 }
 
 // parseReleaseArgs parses the flags of a command that reads a local release, and checks all
@@ -25,6 +26,10 @@ func parseReleaseArgs(ctx context.Context, name string, args []string, e env, st
 	envFile := fs.String("env-file", "", "the env file (KEY=value lines)")
 	var assets assetFlags
 	fs.Var(&assets, "asset", "name=path of a file to publish as an asset (repeatable)")
+	if name == "push" {
+		fs.BoolVar(&r.rekey, "rekey", false, "publish even though the live vault does not open with this passphrase, salt and iterations "+
+			"(a re-key: every deployed passphrase secret and token must then be replaced)")
+	}
 	if err := parse(fs, args); err != nil {
 		return r, err
 	}
@@ -38,6 +43,6 @@ func parseReleaseArgs(ctx context.Context, name string, args []string, e env, st
 	if r.release, err = loadRelease(*envFile, assets); err != nil {
 		return r, err
 	}
-	r.store, err = r.target.writer(ctx)
+	r.bucket, err = r.target.writer(ctx)
 	return r, err
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -18,12 +19,18 @@ func status(ctx context.Context, args []string, e env, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
-	remote, p, err := vsync.ReadRelease(ctx, r.store, r.target.config("", ""), r.passphrase)
+	if w := r.bucket.retentionWarning(ctx, r.target.prefix); w != "" {
+		fmt.Fprintln(stderr, "vault: warning:", w)
+	}
+	remote, p, err := vsync.ReadRelease(ctx, r.bucket.store, r.target.config("", ""), r.passphrase)
 	if err != nil {
-		if vsync.CanonicalName(err) == "S3UnreachableError" {
-			return describe(err, "read "+r.target.where())
+		if errors.Is(err, vsync.ErrWrongPassphrase) {
+			if detailed := vsync.CheckContinuity(ctx, r.bucket.store, r.target.config("", ""), r.passphrase); detailed != nil {
+				err = detailed // says which parameter differs
+			}
+			return keyMismatch(err, r.target, "VAULT_PASSPHRASE", "a push with this key would be refused")
 		}
-		return fmt.Errorf("%s: %w", vsync.CanonicalName(err), err)
+		return openFailed(err, r.target, "VAULT_PASSPHRASE")
 	}
 	fmt.Fprintf(stdout, "remote generation %d (bundle v=%s) at %s\n", p.Generation, p.TS, r.target.where())
 	kv := diff(r.release.KV, remote.KV, func(a, b string) bool { return a == b })

@@ -7,10 +7,15 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strconv"
 	"strings"
+	"time"
 
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 
 	"github.com/keelstack/keel/app/vsync"
@@ -21,6 +26,8 @@ import (
 type target struct {
 	bucket, prefix, endpoint, region, label, salt string
 	iterations                                    int
+	timeout                                       time.Duration
+	badEnv                                        []string // environment fallbacks that do not parse
 }
 
 func (t *target) register(fs *flag.FlagSet, e env) {
@@ -36,8 +43,34 @@ func (t *target) register(fs *flag.FlagSet, e env) {
 	fs.StringVar(&t.region, "region", get("VAULT_REGION", get("AWS_REGION", "us-east-1")), "signing region (VAULT_REGION, AWS_REGION)")
 	fs.StringVar(&t.label, "env", get("VAULT_ENV", ""), "env label carried in the token (VAULT_ENV)")
 	fs.StringVar(&t.salt, "salt", get("VAULT_SALT", ""), "the vault's PBKDF2 salt, 16+ characters; `vault salt` makes one (VAULT_SALT)")
-	fs.IntVar(&t.iterations, "iterations", 600_000, "PBKDF2 iterations")
+	iterations := get("VAULT_ITERATIONS", "")
+	t.iterations = defaultIterations
+	if iterations != "" {
+		if n, err := strconv.Atoi(iterations); err == nil {
+			t.iterations = n
+		} else {
+			t.iterations = -1 // check reports it, naming the variable
+			t.badEnv = append(t.badEnv, "VAULT_ITERATIONS="+iterations+" is not a whole number")
+		}
+	}
+	fs.IntVar(&t.iterations, "iterations", t.iterations, "the vault's PBKDF2 iteration count (VAULT_ITERATIONS)")
+	t.timeout = defaultTimeout
+	if v := get("VAULT_TIMEOUT", ""); v != "" {
+		if d, err := time.ParseDuration(v); err == nil {
+			t.timeout = d
+		} else {
+			t.timeout = -1
+			t.badEnv = append(t.badEnv, "VAULT_TIMEOUT="+v+" is not a duration (for example 15s)")
+		}
+	}
+	fs.DurationVar(&t.timeout, "timeout", t.timeout, "bound on each S3 request attempt; a write whose answer does not come in time is re-read to learn its outcome (VAULT_TIMEOUT)")
 }
+
+// defaultTimeout is the per-attempt bound the service's reader uses too.
+const defaultTimeout = 15 * time.Second
+
+// defaultIterations is the reference count every upstream writer uses.
+const defaultIterations = 600_000
 
 // config is the reader config for this target with the given key (empty for writers).
 func (t target) config(accessKeyID, secretAccessKey string) vsync.Config {
@@ -47,7 +80,7 @@ func (t target) config(accessKeyID, secretAccessKey string) vsync.Config {
 
 // check refuses what would write an unreadable or misplaced vault, before anything is written.
 func (t target) check() error {
-	var problems []string
+	problems := append([]string(nil), t.badEnv...)
 	if t.bucket == "" {
 		problems = append(problems, "--bucket is required")
 	}
@@ -57,8 +90,11 @@ func (t target) check() error {
 	if len(t.salt) < 16 {
 		problems = append(problems, "--salt must be at least 16 characters: use the vault's salt, or `vault salt` for a new vault")
 	}
+	if t.timeout <= 0 {
+		problems = append(problems, "--timeout (VAULT_TIMEOUT) must be a positive duration")
+	}
 	if t.iterations < 1 || t.iterations > vsync.MaxIterations {
-		problems = append(problems, fmt.Sprintf("--iterations must be 1 to %d (600000 is the reference)", vsync.MaxIterations))
+		problems = append(problems, fmt.Sprintf("--iterations (VAULT_ITERATIONS) must be 1 to %d (600000 is the reference)", vsync.MaxIterations))
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("%w: %s", errUsage, strings.Join(problems, "; "))
@@ -66,14 +102,45 @@ func (t target) check() error {
 	return nil
 }
 
+// checkWritable refuses an iteration count below the writer's floor before anything is read
+// or written; readers still open older vaults below it (with a warning), so only writes check.
+func (t target) checkWritable(iterations int, flag string) error {
+	if iterations < vsync.MinIterations {
+		return fmt.Errorf("%w: %s %d is below the writer's floor of %d PBKDF2-HMAC-SHA256 iterations (OWASP's current guidance): "+
+			"a lower count makes guessing the passphrase from a copied bundle that much cheaper; use %d or more "+
+			"(for an existing vault sealed with fewer, vault rotate-passphrase --new-iterations %d re-keys it)",
+			errUsage, flag, iterations, vsync.MinIterations, vsync.MinIterations, vsync.MinIterations)
+	}
+	return nil
+}
+
+// bucket is the vault's bucket opened with the operator's credentials: the object store the
+// writer uses, and the S3 client for what the writer does not do (listing, versions, lifecycle).
+type bucket struct {
+	store  *vsync.S3Store
+	client *s3.Client
+	name   string
+}
+
 // writer is the bucket with the standard AWS credential chain. Instance metadata is off: this
 // runs on laptops and CI runners, where probing it only adds a timeout.
-func (t target) writer(ctx context.Context) (*vsync.S3Store, error) {
+func (t target) writer(ctx context.Context) (bucket, error) {
 	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(t.region), config.WithEC2IMDSClientEnableState(imds.ClientDisabled))
 	if err != nil {
-		return nil, fmt.Errorf("%w: AWS configuration: %v", errUsage, err)
+		return bucket{}, fmt.Errorf("%w: AWS configuration: %v", errUsage, err)
 	}
-	return vsync.NewS3Store(vsync.NewS3Client(t.endpoint, t.region, cfg.Credentials), t.bucket), nil
+	client := vsync.NewS3Client(t.endpoint, t.region, cfg.Credentials, t.withTimeout)
+	return bucket{store: vsync.NewS3Store(client, t.bucket), client: client, name: t.bucket}, nil
+}
+
+// reader is the bucket as the token's key sees it: the service's client, with this timeout.
+func (t target) reader(cfg vsync.Config) *vsync.S3Store {
+	creds := credentials.NewStaticCredentialsProvider(cfg.AccessKeyID, cfg.SecretAccessKey, "")
+	return vsync.NewS3Store(vsync.NewS3Client(cfg.Endpoint, cfg.Region, creds, t.withTimeout), cfg.Bucket)
+}
+
+func (t target) withTimeout(o *s3.Options) {
+	o.HTTPClient = awshttp.NewBuildableClient().WithTimeout(t.timeout)
 }
 
 func (t target) where() string { return "s3://" + t.bucket + "/" + t.prefix }

@@ -1,11 +1,15 @@
 // Package dotenv parses env files: KEY=value lines, optional `export`, # comments, single
 // quotes (literal), double quotes (escapes \n \t \" \\ \$, may span lines), unquoted values
-// (trimmed, ` #` starts a comment). A key given twice is an error: in a vault, the silent
-// last-one-wins of shells hides mistakes. Errors name the line, never the value.
+// (trimmed). Two things that shells and other dotenv parsers resolve silently are errors here,
+// because in a vault a silent guess becomes a wrong secret: a key given twice (last-one-wins
+// hides mistakes), and whitespace then # inside an unquoted value (PASSWORD=abc #def would be
+// cut to "abc" as a comment by some parsers and kept whole by others). Errors name the line and
+// the fix, never the value.
 package dotenv
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"regexp"
@@ -13,6 +17,9 @@ import (
 )
 
 var keyRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.]*$`)
+
+var errHashInUnquoted = errors.New(`an unquoted value contains whitespace followed by #, which is either a comment or part of the value: ` +
+	`quote the value (KEY='value #with hash'), or move the comment to its own line`)
 
 // Parse reads an env file; name is used in error messages.
 func Parse(r io.Reader, name string) (map[string]string, error) {
@@ -43,7 +50,7 @@ func Parse(r io.Reader, name string) (map[string]string, error) {
 			return nil, fmt.Errorf("%s:%d: %s is already set on line %d: keep one", name, lineNo, key, first)
 		}
 		seen[key] = lineNo
-		value, consumed, err := parseValue(strings.TrimLeft(rest, " \t"), lines[i+1:])
+		value, consumed, err := parseValue(rest, lines[i+1:])
 		if err != nil {
 			return nil, fmt.Errorf("%s:%d: %s: %v", name, lineNo, key, err)
 		}
@@ -55,7 +62,8 @@ func Parse(r io.Reader, name string) (map[string]string, error) {
 
 // parseValue parses the text after "=" and returns the value and how many following lines a
 // quoted value used.
-func parseValue(v string, next []string) (string, int, error) {
+func parseValue(raw string, next []string) (string, int, error) {
+	v := strings.TrimLeft(raw, " \t")
 	if v == "" {
 		return "", 0, nil
 	}
@@ -79,8 +87,8 @@ func parseValue(v string, next []string) (string, int, error) {
 			text += "\n" + next[consumed]
 		}
 	}
-	if i := strings.Index(v, " #"); i >= 0 {
-		v = v[:i]
+	if strings.Contains(raw, " #") || strings.Contains(raw, "\t#") {
+		return "", 0, errHashInUnquoted
 	}
 	return strings.TrimSpace(v), 0, nil
 }

@@ -147,8 +147,9 @@ func StartVersityGW(t testing.TB, bin string) *S3Server {
 
 // LaunchVersityGW runs versitygw (posix backend under dir, IAM directory so that unknown keys
 // get a real 403) on addr ("" for a free loopback port), holding Bucket, with the root test
-// key. The caller stops it.
-func LaunchVersityGW(bin, dir, addr string) (*S3Server, error) {
+// key. posixArgs go to the posix backend (for example --versioning-dir DIR, outside dir/data).
+// The caller stops it.
+func LaunchVersityGW(bin, dir, addr string, posixArgs ...string) (*S3Server, error) {
 	data, iam := filepath.Join(dir, "data"), filepath.Join(dir, "iam")
 	for _, d := range []string{data, iam} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
@@ -161,7 +162,7 @@ func LaunchVersityGW(bin, dir, addr string) (*S3Server, error) {
 			return nil, err
 		}
 	}
-	cmd := exec.Command(bin, "--port", addr, "--iam-dir", iam, "posix", data)
+	cmd := exec.Command(bin, append(append([]string{"--port", addr, "--iam-dir", iam, "posix"}, posixArgs...), data)...)
 	cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY="+AccessKey, "ROOT_SECRET_KEY="+SecretKey)
 	logf, err := os.Create(filepath.Join(dir, "versitygw.log"))
 	if err != nil {
