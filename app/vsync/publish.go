@@ -339,3 +339,13 @@ func ReadRelease(ctx context.Context, f Fetcher, cfg Config, passphrase string) 
 	}
 	return Release{KV: kv, Assets: assets}, Published{TS: rel.ts, Generation: rel.gen}, nil
 }
+
+// deleteChecked deletes key and reports whether it is gone, reading it back when the delete
+// failed (its response may have been lost after the store applied it).
+func deleteChecked(ctx context.Context, store ObjectStore, key string) bool {
+	if store.DeleteObject(ctx, key) == nil {
+		return true
+	}
+	_, _, err := store.GetObject(ctx, key)
+	return errors.Is(err, ErrObjectNotFound)
+}

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/keelstack/keel/app/vsync"
@@ -90,20 +89,6 @@ func (m *MemStore) DeleteObject(ctx context.Context, key string) error {
 	defer m.mu.Unlock()
 	delete(m.objects, key)
 	return nil
-}
-
-// ListKeys implements vsync.Lister.
-func (m *MemStore) ListKeys(ctx context.Context, prefix string) ([]string, error) {
-	if err := m.runFault(ctx, "list", prefix); err != nil {
-		return nil, err
-	}
-	var keys []string
-	for _, k := range m.Keys() {
-		if strings.HasPrefix(k, prefix) {
-			keys = append(keys, k)
-		}
-	}
-	return keys, nil
 }
 
 // Put stores body unconditionally: for tests that plant malformed objects.
