@@ -49,7 +49,7 @@ func TestCostOfDefaultStages(t *testing.T) {
 			"Load balancer hours":      {hours * albHour, hours * albHour},
 			"Load balancer LCUs":       {1 * 4096 * 3600.0 / gib * hours * lcuHour, 1 * 4096 * 3600.0 / gib * hours * lcuHour}, // GB/h beats 0.2/25 and 10/3000
 			"Public IPv4 addresses":    {(2 + 1) * hours * ipv4Hour, (2 + 2) * hours * ipv4Hour},                               // 2 ALB subnets + a public IP per task
-			"CloudWatch alarm metrics": {5 * alarm, 5 * alarm},
+			"CloudWatch alarm metrics": {(6 + 2) * alarm, (6 + 2) * alarm},                                                     // 6 one-metric alarms; the 5xx-rate math alarm watches 2
 			"App logs ingested":        {1 * 0.5 * logIngest, 2 * 0.5 * logIngest},
 			"App logs stored":          {1 * 0.5 * 7 / days * logStore, 2 * 0.5 * 7 / days * logStore},
 			"VPC flow logs ingested":   {0.5 * logIngest, 0.5 * logIngest},
@@ -68,7 +68,7 @@ func TestCostOfDefaultStages(t *testing.T) {
 			"NAT gateway hours":                   {hours * natHour, hours * natHour},
 			"NAT gateway data processed":          {10 * natGB, 10 * natGB},
 			"Public IPv4 addresses":               {(2 + 1) * hours * ipv4Hour, (2 + 1) * hours * ipv4Hour}, // 2 ALB subnets + 1 Elastic IP
-			"CloudWatch alarm metrics":            {5 * alarm, 5 * alarm},
+			"CloudWatch alarm metrics":            {(4 + 4 + 2 + 2) * alarm, (4 + 4 + 2 + 2) * alarm},       // 4 one-metric alarms; 5xx rate (2 × 2), p99 and unhealthy hosts (2 each) over both target groups
 			"App logs ingested":                   {2 * 1 * logIngest, 4 * 1 * logIngest},
 			"App logs stored":                     {2 * 1 * 30 / days * logStore, 4 * 1 * 30 / days * logStore},
 			"VPC flow logs ingested":              {1 * logIngest, 1 * logIngest},
@@ -89,7 +89,7 @@ func TestCostOfDefaultStages(t *testing.T) {
 			"NAT gateway hours":                   {2 * hours * natHour, 2 * hours * natHour},
 			"NAT gateway data processed":          {100 * natGB, 100 * natGB},
 			"Public IPv4 addresses":               {(2 + 2) * hours * ipv4Hour, (2 + 2) * hours * ipv4Hour},
-			"CloudWatch alarm metrics":            {5 * alarm, 5 * alarm},
+			"CloudWatch alarm metrics":            {(4 + 4 + 2 + 2) * alarm, (4 + 4 + 2 + 2) * alarm}, // 4 one-metric alarms; 5xx rate (2 × 2), p99 and unhealthy hosts (2 each) over both target groups
 			"App logs ingested":                   {3 * 2 * logIngest, 12 * 2 * logIngest},
 			"App logs stored":                     {3 * 2 * 90 / days * logStore, 12 * 2 * 90 / days * logStore},
 			"VPC flow logs ingested":              {5 * logIngest, 5 * logIngest},

@@ -76,8 +76,8 @@ func TestOverrideChangesOnlyItsStage(t *testing.T) {
 		}
 	})
 	t.Run("blue/green", func(t *testing.T) {
-		checkBlueGreen(t, variant.built["staging"].Settings, tp)
-		annotations := assertions.Annotations_FromStack(variant.built["staging"].Stack)
+		checkBlueGreen(t, v.built["staging"].Settings, tp)
+		annotations := assertions.Annotations_FromStack(v.built["staging"].Stack)
 		pattern := assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))
 		noFinding(t, func() { annotations.HasNoError(jsii.String("*"), pattern) })
 		noFinding(t, func() { annotations.HasNoWarning(jsii.String("*"), pattern) })
