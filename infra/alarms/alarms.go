@@ -21,8 +21,8 @@ import (
 type Props struct {
 	LoadBalancer elb.ApplicationLoadBalancer
 	TargetGroup  elb.ApplicationTargetGroup
-	// TopicARN, when set, is notified on ALARM and OK.
-	TopicARN           string
+	// Topic, when set, is notified on ALARM and OK.
+	Topic              awssns.ITopic
 	Target5xxPerMinute int
 	ELB5xxPerMinute    int
 	CPUPercent         int
@@ -55,8 +55,8 @@ func New(scope constructs.Construct, id string, props Props) *Alarms {
 		panic(err)
 	}
 	a := &Alarms{Construct: constructs.NewConstruct(scope, jsii.String(id)), props: props}
-	if props.TopicARN != "" {
-		a.action = awscloudwatchactions.NewSnsAction(awssns.Topic_FromTopicArn(a.Construct, jsii.String("Topic"), jsii.String(props.TopicARN)))
+	if props.Topic != nil {
+		a.action = awscloudwatchactions.NewSnsAction(props.Topic)
 	}
 	perMinute := &cw.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(1)), Statistic: jsii.String("Sum")}
 	target5xx := a.alarm("Target5xx", "Targets answered 5xx", props.TargetGroup.Metrics().HttpCodeTarget(elb.HttpCodeTarget_TARGET_5XX_COUNT, perMinute), props.Target5xxPerMinute)

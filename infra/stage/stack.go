@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecrassets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -29,7 +30,12 @@ func newServiceStack(scope constructs.Construct, s settings.Stage, img Image) aw
 		Description:           jsii.String(fmt.Sprintf("keel %s: Fargate service behind an ALB, secrets from Secrets Manager", s.Name)),
 		TerminationProtection: jsii.Bool(s.Protect),
 	})
-	appLogs := logGroup(stack, "Logs", s.Logs)
+	guard := compliancePieces(stack, s)
+	var logKey awskms.IKey
+	if guard != nil {
+		logKey = guard.Key
+	}
+	appLogs := logGroup(stack, "Logs", s.Logs, logKey)
 	net := network.New(stack, "Network", network.Props{
 		AvailabilityZones: s.AvailabilityZones,
 		NatGateways:       s.Network.NatGateways,
@@ -37,12 +43,18 @@ func newServiceStack(scope constructs.Construct, s settings.Stage, img Image) aw
 		VpcID:             s.Network.VpcID,
 		PublicSubnetIDs:   s.Network.PublicSubnetIDs,
 		PrivateSubnetIDs:  s.Network.PrivateSubnetIDs,
-		FlowLogs:          flowLogGroup(stack, s),
+		FlowLogs:          flowLogGroup(stack, s, logKey),
 	})
 	in := ingress.New(stack, "Ingress", ingress.Props{
-		Vpc:            net.Vpc,
-		Port:           s.App.Port,
-		CertificateARN: s.CertificateARN,
+		Vpc:  net.Vpc,
+		Port: s.App.Port,
+		TLS: ingress.TLS{
+			CertificateARN: s.CertificateARN,
+			DomainName:     s.HTTPS.DomainName,
+			HostedZoneID:   s.HTTPS.HostedZoneID,
+			HostedZoneName: s.HTTPS.HostedZoneName,
+		},
+		PrivatePaths: []string{"/healthz", "/readyz"},
 		HealthCheck: ingress.HealthCheck{
 			Path:               "/healthz",
 			Interval:           sec(s.HealthCheck.IntervalSeconds),
@@ -57,7 +69,7 @@ func newServiceStack(scope constructs.Construct, s settings.Stage, img Image) aw
 	al := alarms.New(stack, "Alarms", alarms.Props{
 		LoadBalancer:       in.LoadBalancer,
 		TargetGroup:        in.TargetGroup,
-		TopicARN:           s.Alarms.TopicARN,
+		Topic:              alarmTopic(stack, s, guard),
 		Target5xxPerMinute: s.Alarms.Target5xxPerMinute,
 		ELB5xxPerMinute:    s.Alarms.ELB5xxPerMinute,
 		CPUPercent:         s.Alarms.CPUPercent,
@@ -105,6 +117,7 @@ func newServiceStack(scope constructs.Construct, s settings.Stage, img Image) aw
 	output(stack, "ClusterName", svc.Cluster.ClusterName(), "For aws ecs update-service --cluster")
 	output(stack, "ServiceName", svc.Service.ServiceName(), "For aws ecs update-service --service")
 	output(stack, "LogGroupName", appLogs.LogGroupName(), "The service's logs")
+	output(stack, "SmokeTokenArn", in.SmokeToken.SecretArn(), "make smoke sends this secret's value as the "+ingress.SmokeHeader+" header to read /healthz through the load balancer")
 	suppressNag(s, in, svc)
 	return stack
 }
@@ -138,7 +151,7 @@ func containerImage(img Image, arm64 bool) awsecs.ContainerImage {
 	})
 }
 
-func logGroup(scope constructs.Construct, id string, l settings.Logs) awslogs.LogGroup {
+func logGroup(scope constructs.Construct, id string, l settings.Logs, key awskms.IKey) awslogs.LogGroup {
 	removal := awscdk.RemovalPolicy_DESTROY
 	if l.RemovalPolicy == "retain" {
 		removal = awscdk.RemovalPolicy_RETAIN
@@ -146,6 +159,7 @@ func logGroup(scope constructs.Construct, id string, l settings.Logs) awslogs.Lo
 	return awslogs.NewLogGroup(scope, jsii.String(id), &awslogs.LogGroupProps{
 		Retention:     retention(l.RetentionDays),
 		RemovalPolicy: removal,
+		EncryptionKey: key,
 	})
 }
 
@@ -170,11 +184,11 @@ func retention(days int) awslogs.RetentionDays {
 
 // flowLogGroup is the rejected-traffic log of a VPC this stack creates (an imported VPC has
 // its owner's).
-func flowLogGroup(scope constructs.Construct, s settings.Stage) awslogs.ILogGroup {
+func flowLogGroup(scope constructs.Construct, s settings.Stage, key awskms.IKey) awslogs.ILogGroup {
 	if s.Network.VpcID != "" {
 		return nil
 	}
-	return logGroup(scope, "FlowLogs", s.Logs)
+	return logGroup(scope, "FlowLogs", s.Logs, key)
 }
 
 func output(scope constructs.Construct, id string, value *string, description string) {

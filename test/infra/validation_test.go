@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 
 	"github.com/keelstack/keel/infra/stage"
+	"github.com/keelstack/keel/test/internal/testenv"
 )
 
 // TestInvalidSettingsFailSynth: each bad setting stops the app before any construct exists,
@@ -44,6 +45,21 @@ func TestInvalidSettingsFailSynth(t *testing.T) {
 		{"bad repository", prod(map[string]any{"github": map[string]any{"repository": "keel"}}), []string{"keel:prod.github.repository", "owner/name"}},
 		{"provider of another account", prod(map[string]any{"github": map[string]any{"oidcProviderArn": "arn:aws:iam::999999999999:oidc-provider/token.actions.githubusercontent.com"}}), []string{"keel:prod.github.oidcProviderArn", "arn:aws:iam::123456789012:oidc-provider"}},
 		{"two providers in one account", prod(map[string]any{"github": map[string]any{"oidcProviderArn": ""}}), []string{`keel:prod.github.oidcProviderArn = "": keel:dev already creates`, "one per account"}},
+		{"staging without HTTPS", map[string]any{"keel:staging": map[string]any{"https": map[string]any{"domainName": "", "hostedZoneId": "", "hostedZoneName": ""}}},
+			[]string{`keel:staging.https.domainName = ""`, "staging must serve HTTPS", "https.hostedZoneId", "certificateArn", "https.allowPlainHttp true"}},
+		{"prod without HTTPS", prod(noHTTPS), []string{`keel:prod.https.domainName = ""`, "prod must serve HTTPS", "certificateArn", "https.allowPlainHttp true"}},
+		{"zone does not contain the domain", prod(map[string]any{"https": map[string]any{"domainName": "api.example.org"}}),
+			[]string{`keel:prod.https.hostedZoneName = "example.com"`, "does not contain", `"api.example.org"`}},
+		{"zone name is a suffix but not a parent", prod(map[string]any{"https": map[string]any{"domainName": "keel.notexample.com"}}),
+			[]string{"keel:prod.https.hostedZoneName", "does not contain"}},
+		{"domain without zone", map[string]any{"keel:dev": map[string]any{"https": map[string]any{"domainName": "dev.example.com"}}},
+			[]string{`keel:dev.https.domainName = "dev.example.com"`, "https.hostedZoneId and https.hostedZoneName"}},
+		{"bad zone ID", prod(map[string]any{"https": map[string]any{"hostedZoneId": "/hostedzone/Z123"}}), []string{"keel:prod.https.hostedZoneId", "without /hostedzone/"}},
+		{"opt-out with HTTPS", prod(map[string]any{"https": map[string]any{"allowPlainHttp": true}}), []string{"keel:prod.https.allowPlainHttp = true", "remove it"}},
+		{"unknown compliance profile", prod(map[string]any{"compliance": map[string]any{"profile": "pci"}}), []string{`keel:prod.compliance.profile = "pci"`, `"control-tower"`}},
+		{"compliance profile with short retention", prod(map[string]any{"logs": map[string]any{"retentionDays": 90}}),
+			[]string{"keel:prod.logs.retentionDays = 90", "365", "CT.CLOUDWATCH.PR.2", `compliance.profile "none"`}},
+		{"compliance profile without protection", prod(map[string]any{"protect": false}), []string{"keel:prod.protect = false", "CT.ELASTICLOADBALANCING.PR.5"}},
 		{"privileged port", prod(map[string]any{"app": map[string]any{"port": 80}}), []string{"keel:prod.app.port = 80", "non-root"}},
 	}
 	for _, tt := range tests {
@@ -61,6 +77,23 @@ func TestInvalidSettingsFailSynth(t *testing.T) {
 				t.Errorf("one bad setting gave %d lines:\n%v", lines, err)
 			}
 		})
+	}
+}
+
+// noHTTPS removes the default domain of a stage.
+var noHTTPS = map[string]any{"https": map[string]any{"domainName": "", "hostedZoneId": "", "hostedZoneName": ""}}
+
+// TestHTTPSOptOutAccepted: staging and prod may serve plain HTTP when they say so by name.
+func TestHTTPSOptOutAccepted(t *testing.T) {
+	optOut := map[string]any{"https": map[string]any{"domainName": "", "hostedZoneId": "", "hostedZoneName": "", "allowPlainHttp": true}}
+	built, err := stage.Build(awscdk.NewApp(nil), map[string]any{"keel:staging": optOut, "keel:prod": optOut}, stage.Image{RepoRoot: testenv.RepoRoot(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range built {
+		if b.Settings.ServesHTTPS() {
+			t.Errorf("%s serves HTTPS after the opt-out", b.Settings.Name)
+		}
 	}
 }
 
