@@ -30,6 +30,9 @@ type Props struct {
 	ProviderARN string
 	// Qualifier is the CDK bootstrap qualifier (hnb659fds unless bootstrapped otherwise).
 	Qualifier string
+	// SmokeToken is the name of the secret the deploy job's smoke check sends to the load
+	// balancer; the deploy role may read it and no other secret.
+	SmokeToken string
 }
 
 func (p Props) validate() error {
@@ -76,6 +79,13 @@ func New(scope constructs.Construct, id string, props Props) *Roles {
 
 	r.Deploy = role(c, "Deploy", "deploy", providerARN, props, "environment:"+props.Stage, "deploys "+props.ServiceStack+" through the CDK bootstrap roles")
 	r.Deploy.AddToPrincipalPolicy(readStack) // the smoke test reads the stack's outputs
+	if props.SmokeToken != "" {
+		// Secrets Manager appends "-" and 6 characters to the name in the ARN.
+		r.Deploy.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("secretsmanager:GetSecretValue"),
+			Resources: &[]*string{stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("secretsmanager"), Resource: jsii.String("secret"), ResourceName: jsii.String(props.SmokeToken + "-??????"), ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME})},
+		}))
+	}
 	r.Deploy.AddToPrincipalPolicy(assume(bootstrapRole("deploy"), bootstrapRole("file-publishing"), bootstrapRole("image-publishing"), bootstrapRole("lookup")))
 	return r
 }

@@ -25,8 +25,9 @@ const (
 // resolve in every resource property, and that the value is visible in the resource's own
 // service (elasticloadbalancing:DescribeRules), which is why the token opens nothing but
 // these read-only paths.
-func privatePaths(scope constructs.Construct, listener elb.ApplicationListener, tg elb.ApplicationTargetGroup, paths []string) awssecretsmanager.Secret {
+func privatePaths(scope constructs.Construct, listener elb.ApplicationListener, tg elb.ApplicationTargetGroup, paths []string, name string) awssecretsmanager.Secret {
 	token := awssecretsmanager.NewSecret(scope, jsii.String("SmokeToken"), &awssecretsmanager.SecretProps{
+		SecretName:  jsii.String(name),
 		Description: jsii.String("Header value that lets the deploy job's smoke check read /healthz and /readyz through the load balancer"),
 		// Letters and digits only: ALB header conditions treat * and ? as wildcards. 64
 		// characters keep the value strong although the match ignores case.

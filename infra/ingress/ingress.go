@@ -37,6 +37,9 @@ type Props struct {
 	// reaches them through the load balancer. The target group's health check is not affected:
 	// it connects to each task directly.
 	PrivatePaths []string
+	// SmokeTokenName names the smoke token's secret, so that the deploy role can be granted
+	// exactly it before it exists.
+	SmokeTokenName string
 	// DeregistrationDelay is how long the ALB keeps sending in-flight traffic to a draining
 	// target before ECS stops it.
 	DeregistrationDelay time.Duration
@@ -55,6 +58,8 @@ func (p Props) validate() error {
 		return errors.New("ingress: the health check needs a path and a timeout below its interval")
 	case p.AccessLogDays < 1:
 		return errors.New("ingress: AccessLogDays must be at least 1")
+	case len(p.PrivatePaths) > 0 && p.SmokeTokenName == "":
+		return errors.New("ingress: private paths need SmokeTokenName")
 	case len(p.PrivatePaths) > 4:
 		return errors.New("ingress: at most 4 private paths (an ALB rule takes 5 condition values, one is the smoke header)")
 	}
@@ -116,7 +121,7 @@ func New(scope constructs.Construct, id string, props Props) *Ingress {
 		in.URL = awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("http://"), lb.LoadBalancerDnsName()})
 	}
 	if len(props.PrivatePaths) > 0 {
-		in.SmokeToken = privatePaths(c, in.Listener, tg, props.PrivatePaths)
+		in.SmokeToken = privatePaths(c, in.Listener, tg, props.PrivatePaths, props.SmokeTokenName)
 	}
 	return in
 }

@@ -54,7 +54,8 @@ func newServiceStack(scope constructs.Construct, s settings.Stage, img Image) aw
 			HostedZoneID:   s.HTTPS.HostedZoneID,
 			HostedZoneName: s.HTTPS.HostedZoneName,
 		},
-		PrivatePaths: []string{"/healthz", "/readyz"},
+		PrivatePaths:   []string{"/healthz", "/readyz"},
+		SmokeTokenName: SmokeTokenName(s.Name),
 		HealthCheck: ingress.HealthCheck{
 			Path:               "/healthz",
 			Interval:           sec(s.HealthCheck.IntervalSeconds),

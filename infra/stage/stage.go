@@ -63,6 +63,9 @@ func New(app awscdk.App, s settings.Stage, img Image) Built {
 // StackName is the CloudFormation stack name of a stage's service stack.
 func StackName(stage string) string { return "keel-" + stage }
 
+// SmokeTokenName is the Secrets Manager name of the stage's smoke token (see ingress).
+func SmokeTokenName(stage string) string { return "keel/" + stage + "/smoke-token" }
+
 // newGitHubStack holds the stage's GitHub Actions roles. An administrator deploys it once
 // (make deploy-roles); CI deploys only the service stack, so a merged change cannot widen
 // the roles CI itself runs with.
@@ -78,6 +81,7 @@ func newGitHubStack(scope constructs.Construct, s settings.Stage) awscdk.Stack {
 		ServiceStack: StackName(s.Name),
 		ProviderARN:  s.GitHub.OIDCProviderARN,
 		Qualifier:    s.GitHub.CDKQualifier,
+		SmokeToken:   SmokeTokenName(s.Name),
 	})
 	output(stack, "DiffRoleArn", roles.Diff.RoleArn(), "GitHub variable DIFF_ROLE_ARN of the "+s.Name+" environment")
 	output(stack, "DeployRoleArn", roles.Deploy.RoleArn(), "GitHub variable DEPLOY_ROLE_ARN of the "+s.Name+" environment")

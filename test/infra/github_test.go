@@ -40,7 +40,8 @@ func TestGitHubRoles(t *testing.T) {
 			if got := jsonOf(policy(t, tp, "RolesDiffDefaultPolicy")); got != `[`+readStack+`,{"Action":"sts:AssumeRole","Effect":"Allow","Resource":"`+bootstrap("lookup")+`"}]` {
 				t.Errorf("diff role statements: %s", got)
 			}
-			wantDeploy := `[` + readStack + `,{"Action":"sts:AssumeRole","Effect":"Allow","Resource":["` + bootstrap("deploy") + `","` + bootstrap("file-publishing") + `","` + bootstrap("image-publishing") + `","` + bootstrap("lookup") + `"]}]`
+			smokeToken := fmt.Sprintf(`{"Action":"secretsmanager:GetSecretValue","Effect":"Allow","Resource":"arn:aws:secretsmanager:%s:%s:secret:keel/%s/smoke-token-??????"}`, s.Region, s.Account, name)
+			wantDeploy := `[` + readStack + `,` + smokeToken + `,{"Action":"sts:AssumeRole","Effect":"Allow","Resource":["` + bootstrap("deploy") + `","` + bootstrap("file-publishing") + `","` + bootstrap("image-publishing") + `","` + bootstrap("lookup") + `"]}]`
 			if got := jsonOf(policy(t, tp, "RolesDeployDefaultPolicy")); got != wantDeploy {
 				t.Errorf("deploy role statements:\n got %s\nwant %s", got, wantDeploy)
 			}
