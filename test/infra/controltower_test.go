@@ -221,12 +221,14 @@ var resourcePath = regexp.MustCompile(`^/Resources/([^/]+)`)
 func runGuard(guard, template, rule string) ([]string, error) {
 	cmd := exec.Command(guard, "validate", "-d", template, "-r", rule, "-o", "json", "--show-summary", "none")
 	out, err := cmd.Output()
-	if exit := (*exec.ExitError)(nil); err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 19) {
-		var stderr []byte
-		if exit != nil {
-			stderr = exit.Stderr
+	if err != nil {
+		exit := (*exec.ExitError)(nil)
+		if !errors.As(err, &exit) {
+			return nil, fmt.Errorf("cfn-guard: %v", err)
 		}
-		return nil, fmt.Errorf("cfn-guard: %v: %s", err, stderr)
+		if exit.ExitCode() != 19 {
+			return nil, fmt.Errorf("cfn-guard: %v: %s", err, exit.Stderr)
+		}
 	}
 	var report struct {
 		Status       string            `json:"status"`
