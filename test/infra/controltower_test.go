@@ -1,9 +1,11 @@
 package infra
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"os/exec"
@@ -85,12 +87,10 @@ func TestControlTower(t *testing.T) {
 	a := app(t)
 	start := time.Now()
 	used := map[int]bool{}
-	calls := 0
+	byStage, calls := evaluate(t, guard, a.templates, controls)
 	for _, name := range settings.Names {
-		s, tp := a.built[name].Settings, a.templates[name]
-		violations, n := evaluate(t, guard, tp, controls)
-		calls += n
-		for _, v := range violations {
+		s := a.built[name].Settings
+		for _, v := range byStage[name] {
 			if i := exceptionFor(s, v); i >= 0 {
 				used[i] = true
 				continue
@@ -103,7 +103,7 @@ func TestControlTower(t *testing.T) {
 			t.Errorf("exception %s for %s matched nothing in any stage: remove it", e.control, e.resource)
 		}
 	}
-	t.Logf("%d cfn-guard calls (%d controls) in %v", calls, len(controls), time.Since(start).Round(time.Millisecond))
+	t.Logf("%d cfn-guard calls (%d controls, 3 templates each) in %v", calls, len(controls), time.Since(start).Round(time.Millisecond))
 }
 
 // TestControlTowerReportsViolation: a template that breaks a control is reported with the
@@ -122,7 +122,8 @@ func TestControlTowerReportsViolation(t *testing.T) {
 	for _, g := range tp.resources("AWS::Logs::LogGroup") {
 		g["Properties"].(map[string]any)["RetentionInDays"] = 7
 	}
-	violations, _ := evaluate(t, guard, tp, retention)
+	byStage, _ := evaluate(t, guard, map[string]template{"prod": tp}, retention)
+	violations := byStage["prod"]
 	if len(violations) != 2 {
 		t.Fatalf("%d violations of CT.CLOUDWATCH.PR.2 with 7-day log groups, want 2 (app and flow logs)", len(violations))
 	}
@@ -164,19 +165,26 @@ func loadControls(t *testing.T) []*control {
 	return controls
 }
 
-// evaluate runs each control that evaluates a resource type in tp, one cfn-guard call per
-// control (so the status is per control), in parallel. It returns the violations sorted by
-// resource and control, and the number of calls.
-func evaluate(t *testing.T, guard string, tp template, controls []*control) ([]violation, int) {
+// evaluate runs each control that evaluates a resource type of any of the templates, one
+// cfn-guard call per control over all templates (so the status is per control and template),
+// in parallel. It returns each template's violations sorted by resource and control, and the
+// number of calls.
+func evaluate(t *testing.T, guard string, templates map[string]template, controls []*control) (map[string][]violation, int) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "template.json")
-	b, _ := json.Marshal(tp)
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	dir := t.TempDir()
+	var paths []string
+	names := map[string]string{} // file -> template name
 	types := map[string]bool{}
-	for _, r := range tp["Resources"].(map[string]any) {
-		types[fmt.Sprint(get(r, "Type"))] = true
+	for name, tp := range templates {
+		path := filepath.Join(dir, name+".json")
+		b, _ := json.Marshal(tp)
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		paths, names[path] = append(paths, path), name
+		for _, r := range tp["Resources"].(map[string]any) {
+			types[fmt.Sprint(get(r, "Type"))] = true
+		}
 	}
 	var applicable []*control
 	for _, c := range controls {
@@ -187,7 +195,7 @@ func evaluate(t *testing.T, guard string, tp template, controls []*control) ([]v
 	var (
 		mu         sync.Mutex
 		wg         sync.WaitGroup
-		violations []violation
+		violations = map[string][]violation{}
 		slots      = make(chan struct{}, 2*runtime.NumCPU())
 	)
 	for _, c := range applicable {
@@ -196,31 +204,39 @@ func evaluate(t *testing.T, guard string, tp template, controls []*control) ([]v
 			defer wg.Done()
 			slots <- struct{}{}
 			defer func() { <-slots }()
-			resources, err := runGuard(guard, path, c.rule)
+			failing, err := runGuard(guard, paths, c.rule)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
 				t.Errorf("%s: %v", c.ID, err)
 			}
-			for _, r := range resources {
-				violations = append(violations, violation{control: c, resource: r})
+			for path, resources := range failing {
+				for _, r := range resources {
+					violations[names[path]] = append(violations[names[path]], violation{control: c, resource: r})
+				}
 			}
 		}()
 	}
 	wg.Wait()
-	slices.SortFunc(violations, func(a, b violation) int {
-		return strings.Compare(a.resource+" "+a.control.ID, b.resource+" "+b.control.ID)
-	})
+	for _, vs := range violations {
+		slices.SortFunc(vs, func(a, b violation) int {
+			return strings.Compare(a.resource+" "+a.control.ID, b.resource+" "+b.control.ID)
+		})
+	}
 	return violations, len(applicable)
 }
 
 var resourcePath = regexp.MustCompile(`^/Resources/([^/]+)`)
 
-// runGuard returns the logical IDs of the resources that fail rule. cfn-guard exits 0 when
-// the template passes, 19 when a rule fails, and otherwise on an error of its own.
-func runGuard(guard, template, rule string) ([]string, error) {
-	cmd := exec.Command(guard, "validate", "-d", template, "-r", rule, "-o", "json", "--show-summary", "none")
-	out, err := cmd.Output()
+// runGuard returns, by template file, the logical IDs of the resources that fail rule.
+// cfn-guard writes one JSON report per data file; it exits 0 when every template passes, 19
+// when the rule fails somewhere, and otherwise on an error of its own.
+func runGuard(guard string, templates []string, rule string) (map[string][]string, error) {
+	args := []string{"validate", "-r", rule, "-o", "json", "--show-summary", "none"}
+	for _, tp := range templates {
+		args = append(args, "-d", tp)
+	}
+	out, err := exec.Command(guard, args...).Output()
 	if err != nil {
 		exit := (*exec.ExitError)(nil)
 		if !errors.As(err, &exit) {
@@ -230,22 +246,32 @@ func runGuard(guard, template, rule string) ([]string, error) {
 			return nil, fmt.Errorf("cfn-guard: %v: %s", err, exit.Stderr)
 		}
 	}
-	var report struct {
-		Status       string            `json:"status"`
-		NotCompliant []json.RawMessage `json:"not_compliant"`
+	failing := map[string][]string{}
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for reports := 0; ; reports++ {
+		var report struct {
+			Name         string            `json:"name"`
+			Status       string            `json:"status"`
+			NotCompliant []json.RawMessage `json:"not_compliant"`
+		}
+		if err := dec.Decode(&report); err == io.EOF {
+			if reports != len(templates) {
+				return nil, fmt.Errorf("cfn-guard reported on %d of %d templates", reports, len(templates))
+			}
+			return failing, nil
+		} else if err != nil {
+			return nil, fmt.Errorf("cfn-guard output: %v", err)
+		}
+		if report.Status != "FAIL" {
+			continue
+		}
+		ids := map[string]bool{}
+		collectPaths(report.NotCompliant, ids)
+		if len(ids) == 0 {
+			return nil, fmt.Errorf("cfn-guard reports FAIL for %s without a resource path", report.Name)
+		}
+		failing[report.Name] = slices.Sorted(maps.Keys(ids))
 	}
-	if err := json.Unmarshal(out, &report); err != nil {
-		return nil, fmt.Errorf("cfn-guard output: %v", err)
-	}
-	if report.Status != "FAIL" {
-		return nil, nil
-	}
-	ids := map[string]bool{}
-	collectPaths(report.NotCompliant, ids)
-	if len(ids) == 0 {
-		return nil, fmt.Errorf("cfn-guard reports FAIL without a resource path")
-	}
-	return slices.Sorted(maps.Keys(ids)), nil
 }
 
 // collectPaths finds every traversed resource path in a cfn-guard report, however deeply
