@@ -30,10 +30,10 @@ func newServiceStack(scope constructs.Construct, s settings.Stage, img Image) aw
 		Description:           jsii.String(fmt.Sprintf("keel %s: Fargate service behind an ALB, secrets from Secrets Manager", s.Name)),
 		TerminationProtection: jsii.Bool(s.Protect),
 	})
-	guard := compliancePieces(stack, s)
+	profile := compliancePieces(stack, s)
 	var logKey awskms.IKey
-	if guard != nil {
-		logKey = guard.Key
+	if profile != nil {
+		logKey = profile.Key
 	}
 	appLogs := logGroup(stack, "Logs", s.Logs, logKey)
 	net := network.New(stack, "Network", network.Props{
@@ -70,7 +70,7 @@ func newServiceStack(scope constructs.Construct, s settings.Stage, img Image) aw
 	al := alarms.New(stack, "Alarms", alarms.Props{
 		LoadBalancer:       in.LoadBalancer,
 		TargetGroup:        in.TargetGroup,
-		Topic:              alarmTopic(stack, s, guard),
+		Topic:              alarmTopic(stack, s, profile),
 		Target5xxPerMinute: s.Alarms.Target5xxPerMinute,
 		ELB5xxPerMinute:    s.Alarms.ELB5xxPerMinute,
 		CPUPercent:         s.Alarms.CPUPercent,
