@@ -95,8 +95,9 @@ head-of-main: ## CI: deploy=true in GITHUB_OUTPUT only while GITHUB_SHA is the h
 .PHONY: smoke
 smoke: check-stage ## wait until STAGE's /healthz serves the deployed version fresh (CDK_APP=cdk.out)
 	@scripts/require-aws-credentials smoke
-	go run ./tools/cmd/smoke --assembly '$(or $(CDK_APP),$(CDK_OUT))/assembly-$(STAGE)' \
-	  --url "$$(aws cloudformation describe-stacks --stack-name keel-$(STAGE) --query "Stacks[0].Outputs[?OutputKey=='Url'].OutputValue" --output text)"
+	@output() { aws cloudformation describe-stacks --stack-name keel-$(STAGE) --query "Stacks[0].Outputs[?OutputKey=='$$1'].OutputValue" --output text; }; \
+	  export KEEL_SMOKE_TOKEN; KEEL_SMOKE_TOKEN=$$(aws secretsmanager get-secret-value --secret-id "$$(output SmokeTokenArn)" --query SecretString --output text); \
+	  go run ./tools/cmd/smoke --assembly '$(or $(CDK_APP),$(CDK_OUT))/assembly-$(STAGE)' --url "$$(output Url)"
 
 .PHONY: cost
 cost: ## monthly cost of every stage (or STAGE) from its synthesized templates, offline; JSON=1 for JSON

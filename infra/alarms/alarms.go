@@ -26,8 +26,8 @@ type Props struct {
 	Deployment     DeploymentThresholds
 	// NamePrefix starts the deployment alarms' names (DeploymentAlarmNames).
 	NamePrefix string
-	// TopicARN, when set, is notified on ALARM and OK.
-	TopicARN           string
+	// Topic, when set, is notified on ALARM and OK.
+	Topic              awssns.ITopic
 	Target5xxPerMinute int
 	ELB5xxPerMinute    int
 	CPUPercent         int
@@ -63,8 +63,8 @@ func New(scope constructs.Construct, id string, props Props) *Alarms {
 		panic(err)
 	}
 	a := &Alarms{Construct: constructs.NewConstruct(scope, jsii.String(id)), props: props}
-	if props.TopicARN != "" {
-		a.action = awscloudwatchactions.NewSnsAction(awssns.Topic_FromTopicArn(a.Construct, jsii.String("Topic"), jsii.String(props.TopicARN)))
+	if props.Topic != nil {
+		a.action = awscloudwatchactions.NewSnsAction(props.Topic)
 	}
 	perMinute := &cw.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(1)), Statistic: jsii.String("Sum")}
 	// Counted at the load balancer, so that it sees the tasks of both target groups.

@@ -66,6 +66,9 @@ type Props struct {
 	// DeploymentAlarms are the alarm names make deploy reads before it starts (ECS ignores
 	// an alarm already in ALARM).
 	DeploymentAlarms []string
+	// SmokeToken is the name of the secret the deploy job's smoke check sends to the load
+	// balancer; the deploy role may read it and no other secret.
+	SmokeToken string
 }
 
 func (p Props) validate() error {
@@ -125,6 +128,13 @@ func New(scope constructs.Construct, id string, props Props) *Roles {
 	r.Deploy.AddToPrincipalPolicy(readStack) // the smoke test reads the stack's outputs
 	if len(props.DeploymentAlarms) > 0 {
 		r.Deploy.AddToPrincipalPolicy(readAlarms(stack, props.DeploymentAlarms))
+	}
+	if props.SmokeToken != "" {
+		// Secrets Manager appends "-" and 6 characters to the name in the ARN.
+		r.Deploy.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("secretsmanager:GetSecretValue"),
+			Resources: &[]*string{stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("secretsmanager"), Resource: jsii.String("secret"), ResourceName: jsii.String(props.SmokeToken + "-??????"), ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME})},
+		}))
 	}
 	r.Deploy.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings("sts:AssumeRole"),

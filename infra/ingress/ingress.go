@@ -1,6 +1,7 @@
-// Package ingress provides the internet-facing Application Load Balancer of a service: HTTP,
-// or HTTPS with an HTTP redirect when a certificate is given, and the target group whose
-// health check decides which tasks receive traffic.
+// Package ingress provides the internet-facing Application Load Balancer of a service:
+// HTTPS on 443 (a DNS-validated certificate for a domain, or an existing one) with HTTP
+// redirected to it and HSTS, or plain HTTP; the edge rules that keep the health endpoints off
+// the internet; and the target group whose health check decides which tasks receive traffic.
 package ingress
 
 import (
@@ -8,14 +9,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	elb "github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
-
-	"github.com/keelstack/keel/infra/internal/cdkconv"
 )
 
 // HealthCheck is the target group's check of the service's health path.
@@ -29,9 +28,16 @@ type HealthCheck struct {
 type Props struct {
 	Vpc awsec2.IVpc
 	// Port is the container port the targets listen on.
-	Port           int
-	CertificateARN string
-	HealthCheck    HealthCheck
+	Port        int
+	TLS         TLS
+	HealthCheck HealthCheck
+	// PrivatePaths answer 404 from the internet; only a request carrying the smoke header
+	// reaches them through the load balancer. The target group's health check is not affected:
+	// it connects to each task directly.
+	PrivatePaths []string
+	// SmokeTokenName names the smoke token's secret, so that the deploy role can be granted
+	// exactly it before it exists.
+	SmokeTokenName string
 	// DeregistrationDelay is how long the ALB keeps sending in-flight traffic to a draining
 	// target before ECS stops it.
 	DeregistrationDelay time.Duration
@@ -50,8 +56,12 @@ func (p Props) validate() error {
 		return errors.New("ingress: the health check needs a path and a timeout below its interval")
 	case p.AccessLogDays < 1:
 		return errors.New("ingress: AccessLogDays must be at least 1")
+	case len(p.PrivatePaths) > 0 && p.SmokeTokenName == "":
+		return errors.New("ingress: private paths need SmokeTokenName")
+	case len(p.PrivatePaths) > 4:
+		return errors.New("ingress: at most 4 private paths (an ALB rule takes 5 condition values, one is the smoke header)")
 	}
-	return nil
+	return p.TLS.validate()
 }
 
 type Ingress struct {
@@ -59,13 +69,24 @@ type Ingress struct {
 	LoadBalancer  elb.ApplicationLoadBalancer
 	SecurityGroup awsec2.SecurityGroup
 	TargetGroup   elb.ApplicationTargetGroup
-	// Listener serves production traffic (HTTPS when a certificate is given, else HTTP).
+	// Listener serves production traffic: HTTPS when there is a certificate, else HTTP. Rules
+	// added to it at priorities 1-49 are this package's edge rules.
 	Listener   elb.ApplicationListener
 	AccessLogs awss3.Bucket
-	// URL is where the service answers (the load balancer's DNS name).
+	// SmokeToken is the value of SmokeHeader that lets the deploy job's smoke check reach the
+	// private paths.
+	SmokeToken awssecretsmanager.Secret
+	// URL is where the service answers: https://<domain>, or the load balancer's DNS name.
 	URL   *string
 	props Props
 }
+
+// DesyncMitigation is DEFENSIVE: it blocks the requests the ALB classifies as ambiguous or
+// severe (the ones request smuggling needs) and lets "acceptable" ones through, which
+// STRICTEST would also refuse although real clients send them (RFC 7230 deviations that no
+// proxy in the path interprets differently). The Go server behind it rejects ambiguous
+// framing itself. Control Tower's CT.ELASTICLOADBALANCING.PR.3 accepts either.
+const DesyncMitigation = elb.DesyncMitigationMode_DEFENSIVE
 
 func New(scope constructs.Construct, id string, props Props) *Ingress {
 	if err := props.validate(); err != nil {
@@ -83,38 +104,23 @@ func New(scope constructs.Construct, id string, props Props) *Ingress {
 		VpcSubnets:              &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PUBLIC},
 		SecurityGroup:           sg,
 		DropInvalidHeaderFields: jsii.Bool(true),
+		DesyncMitigationMode:    DesyncMitigation,
 		DeletionProtection:      jsii.Bool(props.DeletionProtection),
 	})
 	logs := accessLogBucket(c, props.AccessLogDays)
 	lb.LogAccessLogs(logs, nil)
 	tg := newTargetGroup(c, "TargetGroup", props)
-	scheme := "http://"
-	var listener elb.ApplicationListener
-	if props.CertificateARN == "" {
-		listener = lb.AddListener(jsii.String("Http"), &elb.BaseApplicationListenerProps{
+	in := &Ingress{Construct: c, LoadBalancer: lb, SecurityGroup: sg, TargetGroup: tg, AccessLogs: logs, props: props}
+	if props.TLS.enabled() {
+		in.Listener, in.URL = httpsListener(c, lb, tg, props.TLS)
+	} else {
+		in.Listener = lb.AddListener(jsii.String("Http"), &elb.BaseApplicationListenerProps{
 			Port: jsii.Number(80), Open: jsii.Bool(true), DefaultTargetGroups: &[]elb.IApplicationTargetGroup{tg},
 		})
-	} else {
-		scheme = "https://"
-		cert := awscertificatemanager.Certificate_FromCertificateArn(c, jsii.String("Certificate"), jsii.String(props.CertificateARN))
-		listener = lb.AddListener(jsii.String("Https"), &elb.BaseApplicationListenerProps{
-			Port: jsii.Number(443), Open: jsii.Bool(true), Certificates: &[]elb.IListenerCertificate{elb.ListenerCertificate_FromCertificateManager(cert)},
-			SslPolicy: elb.SslPolicy_RECOMMENDED_TLS, DefaultTargetGroups: &[]elb.IApplicationTargetGroup{tg},
-		})
-		lb.AddRedirect(&elb.ApplicationLoadBalancerRedirectConfig{SourcePort: jsii.Number(80), TargetPort: jsii.Number(443)})
+		in.URL = awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("http://"), lb.LoadBalancerDnsName()})
 	}
-	return &Ingress{Construct: c, LoadBalancer: lb, SecurityGroup: sg, TargetGroup: tg, Listener: listener, AccessLogs: logs, props: props, URL: awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String(scheme), lb.LoadBalancerDnsName()})}
-}
-
-// accessLogBucket keeps the ALB's access logs for days. It is retained when the stack is
-// deleted (a non-empty bucket would make the delete fail) and empties itself by lifecycle.
-func accessLogBucket(scope constructs.Construct, days int) awss3.Bucket {
-	return awss3.NewBucket(scope, jsii.String("AccessLogs"), &awss3.BucketProps{
-		Encryption:        awss3.BucketEncryption_S3_MANAGED, // the only encryption ALB log delivery supports
-		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
-		EnforceSSL:        jsii.Bool(true),
-		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
-		LifecycleRules:    &[]*awss3.LifecycleRule{{Expiration: awscdk.Duration_Days(cdkconv.Int(days))}},
-		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
-	})
+	if len(props.PrivatePaths) > 0 {
+		in.SmokeToken = privatePaths(c, in.Listener, tg, props.PrivatePaths, props.SmokeTokenName)
+	}
+	return in
 }

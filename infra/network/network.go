@@ -74,8 +74,11 @@ func New(scope constructs.Construct, id string, props Props) *Network {
 }
 
 func newVpc(scope constructs.Construct, props Props) awsec2.Vpc {
+	// No subnet hands out public addresses by itself (CT.EC2.PR.11): the load balancer and
+	// NAT gateways bring their own, and public tasks get theirs from the service's network
+	// configuration (AssignPublicIP).
 	subnets := []*awsec2.SubnetConfiguration{{
-		Name: jsii.String("public"), SubnetType: awsec2.SubnetType_PUBLIC, CidrMask: jsii.Number(24),
+		Name: jsii.String("public"), SubnetType: awsec2.SubnetType_PUBLIC, CidrMask: jsii.Number(24), MapPublicIpOnLaunch: jsii.Bool(false),
 	}}
 	if props.NatGateways > 0 {
 		subnets = append(subnets, &awsec2.SubnetConfiguration{

@@ -173,8 +173,11 @@ func addContainer(td awsecs.FargateTaskDefinition, props Props) {
 		env[k] = jsii.String(v)
 	}
 	container := td.AddContainer(jsii.String("app"), &awsecs.ContainerDefinitionOptions{
-		Image:                  props.Image,
-		Essential:              jsii.Bool(true),
+		Image:     props.Image,
+		Essential: jsii.Bool(true),
+		// The container's hard limit is the task's memory (CT.ECS.PR.7): one container, and
+		// the kernel stops it before the task is stopped from outside.
+		MemoryLimitMiB:         cdkconv.Int(props.MemoryMiB),
 		ReadonlyRootFilesystem: jsii.Bool(true),
 		User:                   jsii.String(props.User),
 		StopTimeout:            cdkconv.Seconds(props.StopTimeout),

@@ -29,6 +29,7 @@ func Defaults(stage string) (Stage, error) {
 		Alarms:      Alarms{Target5xxPerMinute: 5, ELB5xxPerMinute: 5, CPUPercent: 85, MemoryPercent: 85, EvaluationMinutes: 3},
 		GitHub:      GitHub{Repository: "keelstack/keel"},
 		Deployment:  defaultDeployment(stage),
+		Compliance:  Compliance{Profile: ProfileNone},
 	}
 	switch stage {
 	case "dev":
@@ -42,6 +43,7 @@ func Defaults(stage string) (Stage, error) {
 		base.Scaling.MinTasks, base.Scaling.MaxTasks = 2, 4
 		base.Drain = Drain{DeregistrationDelaySeconds: 30, StopTimeoutSeconds: 45, ShutdownBudgetSeconds: 30}
 		base.Logs = Logs{RetentionDays: 30, RemovalPolicy: "retain"}
+		base.HTTPS = exampleHTTPS("staging." + exampleDomain)
 	case "prod":
 		base.Bootstrap.Qualifier = "keelprod"
 		base.Network = Network{NatGateways: 2}
@@ -49,9 +51,11 @@ func Defaults(stage string) (Stage, error) {
 		base.Scaling.MinTasks, base.Scaling.MaxTasks = 3, 12
 		base.HealthCheck.GracePeriodSeconds = 60
 		base.Drain = Drain{DeregistrationDelaySeconds: 45, StopTimeoutSeconds: 60, ShutdownBudgetSeconds: 40}
-		base.Logs = Logs{RetentionDays: 90, RemovalPolicy: "retain"}
+		base.Logs = Logs{RetentionDays: 365, RemovalPolicy: "retain"}
 		base.Alarms.EvaluationMinutes = 2
 		base.Protect = true
+		base.HTTPS = exampleHTTPS(exampleDomain)
+		base.Compliance.Profile = ProfileControlTower
 	default:
 		return Stage{}, unknownStage(stage)
 	}
@@ -87,6 +91,18 @@ func defaultDeployment(stage string) Deployment {
 // GitHubProviderARN is the ARN of the GitHub Actions OIDC provider in account.
 func GitHubProviderARN(account string) string {
 	return "arn:aws:iam::" + account + ":oidc-provider/token.actions.githubusercontent.com"
+}
+
+// exampleDomain and exampleZoneID are documentation values (example.com is reserved by
+// RFC 2606; the zone ID is the Route 53 documentation's): synth works on a fresh clone, and a
+// deploy fails at the certificate until a stage names its real domain and zone.
+const (
+	exampleDomain = "keel.example.com"
+	exampleZoneID = "Z3M3LMPEXAMPLE"
+)
+
+func exampleHTTPS(domain string) HTTPS {
+	return HTTPS{DomainName: domain, HostedZoneID: exampleZoneID, HostedZoneName: "example.com"}
 }
 
 func exampleSecretARN(stage, name, suffix string) string {

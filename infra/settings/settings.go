@@ -16,6 +16,9 @@ type Stage struct {
 	Secrets Secrets `json:"secrets"`
 	// CertificateARN turns on HTTPS (and the HTTP->HTTPS redirect) when set.
 	CertificateARN string `json:"certificateArn"`
+	HTTPS          HTTPS  `json:"https"`
+
+	Compliance Compliance `json:"compliance"`
 
 	Task        Task        `json:"task"`
 	Scaling     Scaling     `json:"scaling"`

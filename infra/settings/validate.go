@@ -51,6 +51,8 @@ func (s Stage) Validate() error {
 	s.validateHealthAndDrain(p)
 	s.validateOperations(p)
 	s.validateDeployment(p)
+	s.validateHTTPS(p)
+	s.validateCompliance(p)
 	return errors.Join(p.list...)
 }
 
@@ -126,7 +128,7 @@ func (s Stage) validateARNs(p *problems) {
 		p.add("secrets.kmsKeyArn", quote(arn), "use a key ARN, arn:aws:kms:<region>:<account>:key/<key id> (not an alias), or leave it empty for the AWS managed key")
 	}
 	if arn := s.CertificateARN; arn != "" && (!matchARN(arn, "acm", "certificate/") || arnRegion(arn) != s.Region) {
-		p.add("certificateArn", quote(arn), "use an ACM certificate ARN in the stage's region %s, or leave it empty for HTTP only", s.Region)
+		p.add("certificateArn", quote(arn), "use an ACM certificate ARN in the stage's region %s, or leave it empty and set https.domainName", s.Region)
 	}
 	if arn := s.Alarms.TopicARN; arn != "" && !matchARN(arn, "sns", "") {
 		p.add("alarms.topicArn", quote(arn), "use an SNS topic ARN, arn:aws:sns:<region>:<account>:<topic>, or leave it empty")

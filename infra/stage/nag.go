@@ -19,6 +19,8 @@ func suppressNag(s settings.Stage, in *ingress.Ingress, svc *service.Service) {
 		"The load balancer is the service's public entry point: it accepts HTTP(S) from anywhere on 80/443 only; tasks accept traffic from this group alone.")
 	suppress(in.AccessLogs, "AwsSolutions-S1",
 		"This bucket is the ALB access-log sink; logging access to it would need another sink for that log, and so on.")
+	suppress(in.SmokeToken, "AwsSolutions-SMG4",
+		"The smoke token is read by the listener rule through a CloudFormation dynamic reference, resolved at deploy: a rotation would lock the smoke check out until the next stack update. It opens nothing but the read-only health paths.")
 	suppress(svc.TaskDefinition, "AwsSolutions-ECS2",
 		"The environment holds only non-secret settings (port, timeouts, log level); VSYNC_CONFIG and VSYNC_PASSPHRASE come from Secrets Manager through `secrets`.")
 	suppressWildcard(svc.TaskDefinition.ObtainExecutionRole(), nil,

@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecrassets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -31,7 +32,12 @@ func newServiceStack(scope constructs.Construct, s settings.Stage, img Image) aw
 		Synthesizer:           awscdk.NewDefaultStackSynthesizer(&awscdk.DefaultStackSynthesizerProps{Qualifier: jsii.String(s.Bootstrap.Qualifier)}),
 	})
 	scopeServiceStack(stack, s)
-	appLogs := logGroup(stack, "Logs", s.Logs)
+	profile := compliancePieces(stack, s)
+	var logKey awskms.IKey
+	if profile != nil {
+		logKey = profile.Key
+	}
+	appLogs := logGroup(stack, "Logs", s.Logs, logKey)
 	net := network.New(stack, "Network", network.Props{
 		AvailabilityZones: s.AvailabilityZones,
 		NatGateways:       s.Network.NatGateways,
@@ -39,12 +45,19 @@ func newServiceStack(scope constructs.Construct, s settings.Stage, img Image) aw
 		VpcID:             s.Network.VpcID,
 		PublicSubnetIDs:   s.Network.PublicSubnetIDs,
 		PrivateSubnetIDs:  s.Network.PrivateSubnetIDs,
-		FlowLogs:          flowLogGroup(stack, s),
+		FlowLogs:          flowLogGroup(stack, s, logKey),
 	})
 	in := ingress.New(stack, "Ingress", ingress.Props{
-		Vpc:            net.Vpc,
-		Port:           s.App.Port,
-		CertificateARN: s.CertificateARN,
+		Vpc:  net.Vpc,
+		Port: s.App.Port,
+		TLS: ingress.TLS{
+			CertificateARN: s.CertificateARN,
+			DomainName:     s.HTTPS.DomainName,
+			HostedZoneID:   s.HTTPS.HostedZoneID,
+			HostedZoneName: s.HTTPS.HostedZoneName,
+		},
+		PrivatePaths:   []string{"/healthz", "/readyz"},
+		SmokeTokenName: SmokeTokenName(s.Name),
 		HealthCheck: ingress.HealthCheck{
 			Path:               "/healthz",
 			Interval:           sec(s.HealthCheck.IntervalSeconds),
@@ -63,7 +76,7 @@ func newServiceStack(scope constructs.Construct, s settings.Stage, img Image) aw
 		AlternateGroup:     alternateTargetGroup(dl),
 		Deployment:         deploymentThresholds(s.Deployment.Alarms),
 		NamePrefix:         deploymentAlarmPrefix(s.Name),
-		TopicARN:           s.Alarms.TopicARN,
+		Topic:              alarmTopic(stack, s, profile),
 		Target5xxPerMinute: s.Alarms.Target5xxPerMinute,
 		ELB5xxPerMinute:    s.Alarms.ELB5xxPerMinute,
 		CPUPercent:         s.Alarms.CPUPercent,
@@ -119,6 +132,7 @@ func newServiceStack(scope constructs.Construct, s settings.Stage, img Image) aw
 		output(stack, "ProductionRuleArn", dl.ProductionRule.ListenerRuleArn(), "The listener rule ECS re-weights between the two target groups (aws elbv2 describe-rules --rule-arns)")
 	}
 	output(stack, "DeploymentAlarmNames", alarmNames(al), "The alarms ECS rolls a deployment back on; make deploy refuses to start while one is in ALARM")
+	output(stack, "SmokeTokenArn", in.SmokeToken.SecretArn(), "make smoke sends this secret's value as the "+ingress.SmokeHeader+" header to read /healthz through the load balancer")
 	suppressNag(s, in, svc)
 	suppressDeliveryNag(dl)
 	return stack
@@ -153,7 +167,7 @@ func containerImage(img Image, arm64 bool) awsecs.ContainerImage {
 	})
 }
 
-func logGroup(scope constructs.Construct, id string, l settings.Logs) awslogs.LogGroup {
+func logGroup(scope constructs.Construct, id string, l settings.Logs, key awskms.IKey) awslogs.LogGroup {
 	removal := awscdk.RemovalPolicy_DESTROY
 	if l.RemovalPolicy == "retain" {
 		removal = awscdk.RemovalPolicy_RETAIN
@@ -161,6 +175,7 @@ func logGroup(scope constructs.Construct, id string, l settings.Logs) awslogs.Lo
 	return awslogs.NewLogGroup(scope, jsii.String(id), &awslogs.LogGroupProps{
 		Retention:     retention(l.RetentionDays),
 		RemovalPolicy: removal,
+		EncryptionKey: key,
 	})
 }
 
@@ -185,11 +200,11 @@ func retention(days int) awslogs.RetentionDays {
 
 // flowLogGroup is the rejected-traffic log of a VPC this stack creates (an imported VPC has
 // its owner's).
-func flowLogGroup(scope constructs.Construct, s settings.Stage) awslogs.ILogGroup {
+func flowLogGroup(scope constructs.Construct, s settings.Stage, key awskms.IKey) awslogs.ILogGroup {
 	if s.Network.VpcID != "" {
 		return nil
 	}
-	return logGroup(scope, "FlowLogs", s.Logs)
+	return logGroup(scope, "FlowLogs", s.Logs, key)
 }
 
 func output(scope constructs.Construct, id string, value *string, description string) {

@@ -69,6 +69,9 @@ func New(app awscdk.App, s settings.Stage, img Image) Built {
 // StackName is the CloudFormation stack name of a stage's service stack.
 func StackName(stage string) string { return "keel-" + stage }
 
+// SmokeTokenName is the Secrets Manager name of the stage's smoke token (see ingress).
+func SmokeTokenName(stage string) string { return "keel/" + stage + "/smoke-token" }
+
 // newGitHubStack holds the stage's GitHub Actions roles. An administrator deploys it once
 // (make deploy-roles) with their own credentials (no bootstrap role can change these roles);
 // CI deploys only the service stack, so a merged change cannot widen the roles CI itself
@@ -84,6 +87,7 @@ func newGitHubStack(scope constructs.Construct, s settings.Stage) awscdk.Stack {
 		Qualifier:    s.Bootstrap.Qualifier,
 		// make deploy reads them before it starts
 		DeploymentAlarms: alarms.DeploymentAlarmNames(deploymentAlarmPrefix(s.Name)),
+		SmokeToken:       SmokeTokenName(s.Name),
 	})
 	output(stack, "DiffRoleArn", roles.Diff.RoleArn(), "GitHub variable "+strings.ToUpper(s.Name)+"_DIFF_ROLE_ARN (scripts/github-setup sets it)")
 	output(stack, "DeployRoleArn", roles.Deploy.RoleArn(), "GitHub variable DEPLOY_ROLE_ARN of the "+s.Name+" environment (scripts/github-setup sets it)")

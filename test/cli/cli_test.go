@@ -65,6 +65,9 @@ func TestMakeSynth(t *testing.T) {
 			t.Errorf("%s reports findings:\n%s", r.PluginName, b)
 		}
 	}
+	if strings.Contains(log, "feature flags are not configured") {
+		t.Errorf("synth reports unconfigured feature flags (set them in cdk.json: cdk flags --unstable=flags):\n%s", log)
+	}
 	if strings.Contains(log, "AwsSolutions-") {
 		t.Errorf("cdk-nag findings in the synth output:\n%s", log)
 	}

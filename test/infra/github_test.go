@@ -60,7 +60,8 @@ func TestGitHubRoles(t *testing.T) {
 				return fmt.Sprintf("arn:aws:cloudwatch:%s:%s:alarm:keel-%s-deployment-%s", s.Region, s.Account, name, suffix)
 			}
 			readAlarms := `{"Action":"cloudwatch:DescribeAlarms","Effect":"Allow","Resource":["` + alarm("5xx-rate") + `","` + alarm("p99") + `","` + alarm("unhealthy-hosts") + `"]}`
-			wantDeploy := `[` + readStack + `,` + readAlarms + `,{"Action":"sts:AssumeRole","Effect":"Allow","Resource":["` + bootstrap("deploy") + `","` + bootstrap("file-publishing") + `","` + bootstrap("image-publishing") + `"]}]`
+			smokeToken := fmt.Sprintf(`{"Action":"secretsmanager:GetSecretValue","Effect":"Allow","Resource":"arn:aws:secretsmanager:%s:%s:secret:keel/%s/smoke-token-??????"}`, s.Region, s.Account, name)
+			wantDeploy := `[` + readStack + `,` + readAlarms + `,` + smokeToken + `,{"Action":"sts:AssumeRole","Effect":"Allow","Resource":["` + bootstrap("deploy") + `","` + bootstrap("file-publishing") + `","` + bootstrap("image-publishing") + `"]}]`
 			if got := jsonOf(policy(t, tp, "RolesDeployDefaultPolicy")); got != wantDeploy {
 				t.Errorf("deploy role statements:\n got %s\nwant %s", got, wantDeploy)
 			}

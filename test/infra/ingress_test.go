@@ -2,6 +2,7 @@ package infra
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -38,13 +39,22 @@ func TestLoadBalancer(t *testing.T) {
 			attrs["access_logs.s3.enabled"] != "true" || attrs["deletion_protection.enabled"] != fmt.Sprint(s.Protect) {
 			t.Errorf("load balancer = %s %v", lb["Scheme"], attrs)
 		}
-		listener := tp.props(t, "AWS::ElasticLoadBalancingV2::Listener")
-		if listener["Port"] != 80.0 || listener["Protocol"] != "HTTP" || get(listener, "DefaultActions", 0, "Type") != "forward" {
-			t.Errorf("listener = %s, want HTTP 80 forwarding (no certificate in this stage)", jsonOf(listener))
+		if attrs["routing.http.desync_mitigation_mode"] != "defensive" {
+			t.Errorf("desync mitigation mode = %q, want defensive", attrs["routing.http.desync_mitigation_mode"])
+		}
+		listeners := listenersByPort(tp)
+		http := listeners[80]
+		if !s.ServesHTTPS() {
+			if len(listeners) != 1 || http["Protocol"] != "HTTP" || get(http, "DefaultActions", 0, "Type") != "forward" {
+				t.Errorf("listeners = %s, want HTTP 80 forwarding only (no HTTPS in this stage)", jsonOf(listeners))
+			}
 		}
 		bucket := tp.props(t, "AWS::S3::Bucket")
 		if got := jsonOf(get(bucket, "LifecycleConfiguration", "Rules", 0, "ExpirationInDays")); got != fmt.Sprint(s.Logs.RetentionDays) {
 			t.Errorf("access logs expire after %s days, want %d", got, s.Logs.RetentionDays)
+		}
+		if get(bucket, "VersioningConfiguration", "Status") != "Enabled" || get(bucket, "NotificationConfiguration", "EventBridgeConfiguration", "EventBridgeEnabled") != true {
+			t.Errorf("access-log bucket versioning/notifications = %s %s", jsonOf(bucket["VersioningConfiguration"]), jsonOf(bucket["NotificationConfiguration"]))
 		}
 	})
 }
@@ -67,8 +77,18 @@ func TestSecurityGroups(t *testing.T) {
 			rules, _ := get(sg, "Properties", "SecurityGroupIngress").([]any)
 			switch {
 			case strings.HasPrefix(id, "IngressLoadBalancerSecurityGroup"):
-				if len(rules) != 1 || get(rules, 0, "FromPort") != 80.0 || get(rules, 0, "CidrIp") != "0.0.0.0/0" {
-					t.Errorf("load balancer ingress = %s, want 80 from anywhere only", jsonOf(rules))
+				want := []float64{80}
+				if s.ServesHTTPS() {
+					want = []float64{443, 80}
+				}
+				var ports []float64
+				for _, r := range rules {
+					if get(r, "CidrIp") == "0.0.0.0/0" {
+						ports = append(ports, get(r, "FromPort").(float64))
+					}
+				}
+				if len(rules) != len(want) || !slices.Equal(ports, want) {
+					t.Errorf("load balancer ingress = %s, want %v from anywhere only", jsonOf(rules), want)
 				}
 			case len(rules) != 0:
 				t.Errorf("%s has inline ingress %s", id, jsonOf(rules))

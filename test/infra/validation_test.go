@@ -8,6 +8,7 @@ import (
 
 	"github.com/keelstack/keel/infra/settings"
 	"github.com/keelstack/keel/infra/stage"
+	"github.com/keelstack/keel/test/internal/testenv"
 )
 
 // TestInvalidSettingsFailSynth: each bad setting stops the app before any construct exists,
@@ -64,6 +65,21 @@ func TestInvalidSettingsFailSynth(t *testing.T) {
 		{"5xx rate threshold", prod(deployment(map[string]any{"alarms": map[string]any{"target5xxPercent": 0}})), []string{"keel:prod.deployment.alarms.target5xxPercent = 0", "(0, 100]"}},
 		{"minimum requests", prod(deployment(map[string]any{"alarms": map[string]any{"minRequestsPerMinute": 0}})), []string{"keel:prod.deployment.alarms.minRequestsPerMinute = 0"}},
 		{"p99 threshold", prod(deployment(map[string]any{"alarms": map[string]any{"p99LatencyMilliseconds": 5}})), []string{"keel:prod.deployment.alarms.p99LatencyMilliseconds = 5", "at least 10"}},
+		{"staging without HTTPS", map[string]any{"keel:staging": map[string]any{"https": map[string]any{"domainName": "", "hostedZoneId": "", "hostedZoneName": ""}}},
+			[]string{`keel:staging.https.domainName = ""`, "staging must serve HTTPS", "https.hostedZoneId", "certificateArn", "https.allowPlainHttp true"}},
+		{"prod without HTTPS", prod(noHTTPS), []string{`keel:prod.https.domainName = ""`, "prod must serve HTTPS", "certificateArn", "https.allowPlainHttp true"}},
+		{"zone does not contain the domain", prod(map[string]any{"https": map[string]any{"domainName": "api.example.org"}}),
+			[]string{`keel:prod.https.hostedZoneName = "example.com"`, "does not contain", `"api.example.org"`}},
+		{"zone name is a suffix but not a parent", prod(map[string]any{"https": map[string]any{"domainName": "keel.notexample.com"}}),
+			[]string{"keel:prod.https.hostedZoneName", "does not contain"}},
+		{"domain without zone", map[string]any{"keel:dev": map[string]any{"https": map[string]any{"domainName": "dev.example.com"}}},
+			[]string{`keel:dev.https.domainName = "dev.example.com"`, "https.hostedZoneId and https.hostedZoneName"}},
+		{"bad zone ID", prod(map[string]any{"https": map[string]any{"hostedZoneId": "/hostedzone/Z123"}}), []string{"keel:prod.https.hostedZoneId", "without /hostedzone/"}},
+		{"opt-out with HTTPS", prod(map[string]any{"https": map[string]any{"allowPlainHttp": true}}), []string{"keel:prod.https.allowPlainHttp = true", "remove it"}},
+		{"unknown compliance profile", prod(map[string]any{"compliance": map[string]any{"profile": "pci"}}), []string{`keel:prod.compliance.profile = "pci"`, `"control-tower"`}},
+		{"compliance profile with short retention", prod(map[string]any{"logs": map[string]any{"retentionDays": 90}}),
+			[]string{"keel:prod.logs.retentionDays = 90", "365", "CT.CLOUDWATCH.PR.2", `compliance.profile "none"`}},
+		{"compliance profile without protection", prod(map[string]any{"protect": false}), []string{"keel:prod.protect = false", "CT.ELASTICLOADBALANCING.PR.5"}},
 		{"privileged port", prod(map[string]any{"app": map[string]any{"port": 80}}), []string{"keel:prod.app.port = 80", "non-root"}},
 	}
 	for _, tt := range tests {
@@ -81,6 +97,23 @@ func TestInvalidSettingsFailSynth(t *testing.T) {
 				t.Errorf("one bad setting gave %d lines:\n%v", lines, err)
 			}
 		})
+	}
+}
+
+// noHTTPS removes the default domain of a stage.
+var noHTTPS = map[string]any{"https": map[string]any{"domainName": "", "hostedZoneId": "", "hostedZoneName": ""}}
+
+// TestHTTPSOptOutAccepted: staging and prod may serve plain HTTP when they say so by name.
+func TestHTTPSOptOutAccepted(t *testing.T) {
+	optOut := map[string]any{"https": map[string]any{"domainName": "", "hostedZoneId": "", "hostedZoneName": "", "allowPlainHttp": true}}
+	built, err := stage.Build(awscdk.NewApp(nil), map[string]any{"keel:staging": optOut, "keel:prod": optOut}, stage.Image{RepoRoot: testenv.RepoRoot(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range built {
+		if b.Settings.ServesHTTPS() {
+			t.Errorf("%s serves HTTPS after the opt-out", b.Settings.Name)
+		}
 	}
 }
 

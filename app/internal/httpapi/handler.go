@@ -39,6 +39,7 @@ func New(d Deps) http.Handler {
 		problem(w, r, http.StatusNotFound, "no such resource", "")
 	})
 	return chain(mux,
+		noSniff,
 		requestID,
 		accessLog(d.Logger),
 		recoverPanics(d.Logger),

@@ -237,3 +237,20 @@ func TestDrainingAsksClientsToReconnect(t *testing.T) {
 		t.Fatalf("Connection = %q while ready", got)
 	}
 }
+
+// TestNoSniffOnEveryResponse: every answer, errors included, in every phase, carries
+// X-Content-Type-Options: nosniff.
+func TestNoSniffOnEveryResponse(t *testing.T) {
+	for _, phase := range []health.Phase{health.Booting, health.Ready, health.Draining} {
+		f := newFixture(t, phase)
+		for _, req := range [][2]string{
+			{"GET", "/healthz"}, {"GET", "/livez"}, {"GET", "/readyz"}, {"GET", "/api/v1/database"},
+			{"POST", "/api/v1/greetings"}, {"GET", "/api/v1/greetings"}, {"GET", "/no/such/path"}, {"DELETE", "/healthz"},
+		} {
+			rec := f.do(req[0], req[1])
+			if got := rec.Header().Get("X-Content-Type-Options"); got != "nosniff" {
+				t.Errorf("%v %s %s: %d with X-Content-Type-Options %q", phase, req[0], req[1], rec.Code, got)
+			}
+		}
+	}
+}

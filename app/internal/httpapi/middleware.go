@@ -44,6 +44,16 @@ func requestID(next http.Handler) http.Handler {
 	})
 }
 
+// noSniff tells browsers to take every response's Content-Type as given: a JSON or
+// problem body must never be sniffed into HTML or script. Set before anything else runs, so
+// that errors, panics and 404s carry it too.
+func noSniff(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		next.ServeHTTP(w, r)
+	})
+}
+
 // recorder remembers the status and size written.
 type recorder struct {
 	http.ResponseWriter

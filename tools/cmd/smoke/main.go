@@ -6,6 +6,11 @@
 //
 // The expected version is the VERSION build argument of the stage's image asset in the
 // assembly (or --version).
+//
+// The load balancer answers 404 for /healthz from the internet; smoke sends the stage's
+// smoke token (environment KEEL_SMOKE_TOKEN, never a flag: a command line is visible to every
+// process) in the X-Keel-Smoke header, which the edge rule lets through. make smoke reads the
+// token from the secret named by the stack output SmokeTokenArn.
 package main
 
 import (
@@ -22,13 +27,19 @@ import (
 )
 
 func main() {
-	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
+	if err := run(context.Background(), os.Args[1:], os.Getenv, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "smoke:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, args []string, stdout io.Writer) error {
+// tokenHeader and tokenEnv carry the smoke token; infra/ingress.SmokeHeader is the same name.
+const (
+	tokenHeader = "X-Keel-Smoke"
+	tokenEnv    = "KEEL_SMOKE_TOKEN"
+)
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("smoke", flag.ContinueOnError)
 	url := fs.String("url", "", "the stage's URL (stack output Url)")
 	assembly := fs.String("assembly", "", "the stage's assembly directory (cdk.out/assembly-<stage>)")
@@ -52,7 +63,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	defer cancel()
 	last := "no answer"
 	for {
-		got, err := poll(ctx, *url+"/healthz")
+		got, err := poll(ctx, *url+"/healthz", getenv(tokenEnv))
 		switch {
 		case err != nil && ctx.Err() != nil: // our own deadline: keep the last real answer
 		case err != nil:
@@ -78,18 +89,24 @@ type health struct {
 	Gen     int    `json:"gen"`
 }
 
-func poll(ctx context.Context, url string) (health, error) {
+func poll(ctx context.Context, url, token string) (health, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return health{}, err
 	}
+	if token != "" {
+		req.Header.Set(tokenHeader, token)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return health{}, err
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNotFound {
+		return health{}, fmt.Errorf("/healthz answered %s: the load balancer keeps it private without the smoke token; set %s (make smoke reads it from the stack output SmokeTokenArn)", resp.Status, tokenEnv)
+	}
 	if resp.StatusCode != http.StatusOK {
 		return health{}, fmt.Errorf("/healthz answered %s", resp.Status)
 	}
