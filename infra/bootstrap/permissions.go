@@ -49,6 +49,7 @@ func handlerPermissions() map[string][]string {
 		"AWS::KMS::Alias":                               {"kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"},
 		"AWS::SNS::Topic":                               {"iam:GetRole", "iam:PassRole", "sns:CreateTopic", "sns:DeleteTopic", "sns:GetDataProtectionPolicy", "sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic", "sns:ListTagsForResource", "sns:PutDataProtectionPolicy", "sns:SetTopicAttributes", "sns:Subscribe", "sns:TagResource", "sns:Unsubscribe", "sns:UntagResource"},
 		"AWS::SNS::TopicPolicy":                         {"sns:SetTopicAttributes"},
+		"AWS::SecretsManager::Secret":                   {"secretsmanager:CreateSecret", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret", "secretsmanager:GetRandomPassword", "secretsmanager:GetSecretValue", "secretsmanager:RemoveRegionsFromReplication", "secretsmanager:ReplicateSecretToRegions", "secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:UpdateSecret"},
 		"AWS::ECS::ClusterCapacityProviderAssociations": {"ecs:DescribeCapacityProviders", "ecs:DescribeClusters", "ecs:PutClusterCapacityProviders"},
 		// No handlers in their schemas (CloudFormation still provisions them with its legacy
 		// handlers): the actions come from the services' API references for the calls

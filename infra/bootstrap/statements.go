@@ -44,6 +44,8 @@ func executionStatements(props Props, a arns) []statement {
 			// in lowercase; the stack is keel-<stage>.
 			prefix := fmt.Sprintf("arn:%s:s3:::keel-%s-", a.partition, a.stage)
 			out = append(out, allow("S3", actions, []string{prefix + "*", prefix + "*/*"}, nil))
+		case "secretsmanager":
+			out = append(out, secretStatements(actions, a)...)
 		default:
 			out = append(out, allow(sid(service), actions, []string{"*"}, nil))
 		}
@@ -51,6 +53,27 @@ func executionStatements(props Props, a arns) []statement {
 	out = append(out, allow("BootstrapVersion", []string{"ssm:GetParameters"},
 		[]string{fmt.Sprintf("arn:%s:ssm:%s:%s:parameter/cdk-bootstrap/%s/version", a.partition, a.region, a.account, props.Qualifier)}, nil))
 	return append(out, deny("ProtectedIAM", []string{"iam:*"}, protectedIAM(a), nil))
+}
+
+// secretStatements limits the secret handlers to the stage's own secrets (keel/<stage>/...):
+// with GetSecretValue on every secret, a template could read another stage's vault passphrase
+// through a dynamic reference, which CloudFormation resolves with this role. GetRandomPassword
+// has no resource (Service Authorization Reference, AWS Secrets Manager).
+func secretStatements(actions []string, a arns) []statement {
+	var random, scoped []string
+	for _, action := range actions {
+		if action == "secretsmanager:GetRandomPassword" {
+			random = append(random, action)
+		} else {
+			scoped = append(scoped, action)
+		}
+	}
+	own := fmt.Sprintf("arn:%s:secretsmanager:%s:%s:secret:keel/%s/*", a.partition, a.region, a.account, a.stage)
+	out := []statement{allow("SecretsManager", scoped, []string{own}, nil)}
+	if len(random) > 0 {
+		out = append(out, allow("SecretsManagerRandom", random, []string{"*"}, nil))
+	}
+	return out
 }
 
 // iamStatements places every IAM action of the handlers under its rule, and panics on one it

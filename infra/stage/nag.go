@@ -53,11 +53,11 @@ func suppressGitHubNag(roles *githubroles.Roles) {
 // for on purpose.
 func suppressBootstrapNag(stage string, b *bootstrap.Bootstrap) {
 	// The stage's own roles (CloudFormation-generated names start with the stack name), the
-	// service-linked roles' path, and the stage's buckets.
-	stageScoped := &cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::arn:[^:]+:(iam::\d{12}:role\/(keel-` + stage + `-\*|aws-service-role\/\*)|s3:::keel-` + stage + `-\*(\/\*)?)$/`)}
+	// service-linked roles' path, the stage's buckets and the stage's secrets.
+	stageScoped := &cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::arn:[^:]+:(iam::\d{12}:role\/(keel-` + stage + `-\*|aws-service-role\/\*)|s3:::keel-` + stage + `-\*(\/\*)?|secretsmanager:[a-z0-9-]+:\d{12}:secret:keel\/` + stage + `\/\*)$/`)}
 	for _, p := range b.ExecutionPolicies {
 		suppressWildcard(p, stageScoped,
-			"CloudFormation's handlers call create and describe actions (ec2:CreateVpc, ecs:CreateCluster, ...) that take no resource ARN or name a resource that does not exist yet; each action is listed by name, from the resource schemas, and IAM, S3 and the bootstrap parameter are scoped to the stage.")
+			"CloudFormation's handlers call create and describe actions (ec2:CreateVpc, ecs:CreateCluster, ...) that take no resource ARN or name a resource that does not exist yet; each action is listed by name, from the resource schemas, and IAM, S3, Secrets Manager and the bootstrap parameter are scoped to the stage.")
 	}
 	cdknag.NagSuppressions_AddResourceSuppressions(b.Boundary, &[]*cdknag.NagPackSuppression{{
 		Id:        jsii.String("AwsSolutions-IAM5"),

@@ -46,8 +46,6 @@ var controlExceptions = []controlException{
 		"The bucket is itself the access-log sink; logging access to it needs another sink, whose access would need logging too."},
 	{"CT.S3.PR.9", regexp.MustCompile(`^IngressAccessLogs`), nil,
 		"A rolling log sink that the lifecycle empties after logs.retentionDays: Object Lock would keep what the retention setting promises to delete. Archive copies belong in the organisation's log archive account."},
-	{"CT.LAMBDA.PR.3", regexp.MustCompile(`^CustomVpcRestrictDefaultSGCustomResourceProvider`), nil,
-		"CDK's provider for @aws-cdk/aws-ec2:restrictDefaultSecurityGroup: it runs at deploy time only and calls the EC2 API; inside the VPC it would need a NAT gateway or an EC2 endpoint, which dev does not have."},
 	{"CT.CLOUDWATCH.PR.1", regexp.MustCompile(`^Alarms`), func(s settings.Stage) bool { return !s.ControlTower() && s.Alarms.TopicARN == "" },
 		"The stage runs without the control-tower compliance profile and without alarms.topicArn: its alarms drive deployment rollback only."},
 	{"CT.CLOUDWATCH.PR.2", regexp.MustCompile(`^(Logs|FlowLogs)`), func(s settings.Stage) bool { return !s.ControlTower() },

@@ -72,6 +72,9 @@ func TestPrivatePaths(t *testing.T) {
 		rules := map[float64]map[string]any{}
 		for _, r := range tp.resources("AWS::ElasticLoadBalancingV2::ListenerRule") {
 			p := r["Properties"].(map[string]any)
+			if p["Priority"].(float64) >= 50 {
+				continue // a progressive strategy's production rule (delivery_test.go)
+			}
 			rules[p["Priority"].(float64)] = p
 			if !strings.Contains(jsonOf(p["ListenerArn"]), production) {
 				t.Errorf("rule %v on %s, want the production listener %s", p["Priority"], jsonOf(p["ListenerArn"]), production)
