@@ -30,6 +30,9 @@ type Props struct {
 	ProviderARN string
 	// Qualifier is the CDK bootstrap qualifier (hnb659fds unless bootstrapped otherwise).
 	Qualifier string
+	// SecretARNs are the secrets the service reads: the deploy role may describe them (never
+	// read their values), so that `make deploy` can refuse while one holds its placeholder.
+	SecretARNs []string
 }
 
 func (p Props) validate() error {
@@ -77,6 +80,12 @@ func New(scope constructs.Construct, id string, props Props) *Roles {
 	r.Deploy = role(c, "Deploy", "deploy", providerARN, props, "environment:"+props.Stage, "deploys "+props.ServiceStack+" through the CDK bootstrap roles")
 	r.Deploy.AddToPrincipalPolicy(readStack) // the smoke test reads the stack's outputs
 	r.Deploy.AddToPrincipalPolicy(assume(bootstrapRole("deploy"), bootstrapRole("file-publishing"), bootstrapRole("image-publishing"), bootstrapRole("lookup")))
+	if len(props.SecretARNs) > 0 {
+		r.Deploy.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("secretsmanager:DescribeSecret"),
+			Resources: jsii.Strings(props.SecretARNs...),
+		}))
+	}
 	return r
 }
 

@@ -16,18 +16,15 @@ func Defaults(stage string) (Stage, error) {
 		Account:           ExampleAccount,
 		Region:            defaultRegion,
 		AvailabilityZones: []string{defaultRegion + "a", defaultRegion + "b"},
-		Secrets: Secrets{
-			ConfigARN:     exampleSecretARN(stage, "vsync-config", "Q1w2E3"),
-			PassphraseARN: exampleSecretARN(stage, "vsync-passphrase", "R4t5Y6"),
-		},
-		Task:        Task{CPU: 256, MemoryMiB: 512, ARM64: true},
-		Scaling:     Scaling{MinTasks: 1, MaxTasks: 2, CPUPercent: 60, MemoryPercent: 75, RequestsPerTarget: 1000},
-		HealthCheck: HealthCheck{IntervalSeconds: 10, TimeoutSeconds: 5, HealthyThreshold: 2, UnhealthyThreshold: 3, GracePeriodSeconds: 30},
-		Drain:       Drain{DeregistrationDelaySeconds: 5, StopTimeoutSeconds: 30, ShutdownBudgetSeconds: 20},
-		App:         App{Port: 8080, BootTimeoutSeconds: 10, FreshnessIntervalSeconds: 30, LogLevel: "info"},
-		Logs:        Logs{RetentionDays: 7, RemovalPolicy: "destroy"},
-		Alarms:      Alarms{Target5xxPerMinute: 5, ELB5xxPerMinute: 5, CPUPercent: 85, MemoryPercent: 85, EvaluationMinutes: 3},
-		GitHub:      GitHub{Repository: "keelstack/keel", CDKQualifier: "hnb659fds"},
+		Foundation:        Foundation{NoncurrentVersionDays: 30},
+		Task:              Task{CPU: 256, MemoryMiB: 512, ARM64: true},
+		Scaling:           Scaling{MinTasks: 1, MaxTasks: 2, CPUPercent: 60, MemoryPercent: 75, RequestsPerTarget: 1000},
+		HealthCheck:       HealthCheck{IntervalSeconds: 10, TimeoutSeconds: 5, HealthyThreshold: 2, UnhealthyThreshold: 3, GracePeriodSeconds: 30},
+		Drain:             Drain{DeregistrationDelaySeconds: 5, StopTimeoutSeconds: 30, ShutdownBudgetSeconds: 20},
+		App:               App{Port: 8080, BootTimeoutSeconds: 10, FreshnessIntervalSeconds: 30, LogLevel: "info"},
+		Logs:              Logs{RetentionDays: 7, RemovalPolicy: "destroy"},
+		Alarms:            Alarms{Target5xxPerMinute: 5, ELB5xxPerMinute: 5, CPUPercent: 85, MemoryPercent: 85, EvaluationMinutes: 3},
+		GitHub:            GitHub{Repository: "keelstack/keel", CDKQualifier: "hnb659fds"},
 	}
 	switch stage {
 	case "dev":
@@ -47,6 +44,7 @@ func Defaults(stage string) (Stage, error) {
 		base.Drain = Drain{DeregistrationDelaySeconds: 45, StopTimeoutSeconds: 60, ShutdownBudgetSeconds: 40}
 		base.Logs = Logs{RetentionDays: 90, RemovalPolicy: "retain"}
 		base.Alarms.EvaluationMinutes = 2
+		base.Foundation = Foundation{CustomerManagedKey: true, NoncurrentVersionDays: 90}
 		base.Protect = true
 	default:
 		return Stage{}, unknownStage(stage)
@@ -60,10 +58,6 @@ func Defaults(stage string) (Stage, error) {
 // GitHubProviderARN is the ARN of the GitHub Actions OIDC provider in account.
 func GitHubProviderARN(account string) string {
 	return "arn:aws:iam::" + account + ":oidc-provider/token.actions.githubusercontent.com"
-}
-
-func exampleSecretARN(stage, name, suffix string) string {
-	return fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:keel/%s/%s-%s", defaultRegion, ExampleAccount, stage, name, suffix)
 }
 
 func unknownStage(stage string) error {

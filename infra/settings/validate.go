@@ -15,15 +15,13 @@ const (
 )
 
 var (
-	accountRE = regexp.MustCompile(`^\d{12}$`)
-	regionRE  = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$`)
-	vpcRE     = regexp.MustCompile(`^vpc-[0-9a-f]{8}([0-9a-f]{9})?$`)
-	subnetRE  = regexp.MustCompile(`^subnet-[0-9a-f]{8}([0-9a-f]{9})?$`)
-	arnRE     = regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov):([a-z0-9-]+):([a-z0-9-]*):(\d{12}):(.+)$`)
-	// A complete secret ARN ends in "-" and the 6 characters Secrets Manager appends.
-	secretSuffixRE = regexp.MustCompile(`-[A-Za-z0-9]{6}$`)
-	repositoryRE   = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
-	qualifierRE    = regexp.MustCompile(`^[a-z0-9]{1,10}$`)
+	accountRE    = regexp.MustCompile(`^\d{12}$`)
+	regionRE     = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$`)
+	vpcRE        = regexp.MustCompile(`^vpc-[0-9a-f]{8}([0-9a-f]{9})?$`)
+	subnetRE     = regexp.MustCompile(`^subnet-[0-9a-f]{8}([0-9a-f]{9})?$`)
+	arnRE        = regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov):([a-z0-9-]+):([a-z0-9-]*):(\d{12}):(.+)$`)
+	repositoryRE = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
+	qualifierRE  = regexp.MustCompile(`^[a-z0-9]{1,10}$`)
 
 	// CloudWatch Logs accepts only these retention periods.
 	retentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
@@ -109,21 +107,7 @@ func (s Stage) validateNetwork(p *problems) {
 }
 
 func (s Stage) validateARNs(p *problems) {
-	for _, nv := range []named[string]{{"secrets.configArn", s.Secrets.ConfigARN}, {"secrets.passphraseArn", s.Secrets.PassphraseARN}} {
-		setting, arn := nv.name, nv.value
-		switch {
-		case !matchARN(arn, "secretsmanager", "secret:"):
-			p.add(setting, quote(arn), "use the complete secret ARN, arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters> (aws secretsmanager describe-secret prints it)")
-		case !secretSuffixRE.MatchString(arn):
-			p.add(setting, quote(arn), "this is a partial ARN (no 6-character suffix): tasks would fail to start with AccessDenied; use the complete ARN that describe-secret prints")
-		}
-	}
-	if s.Secrets.ConfigARN != "" && s.Secrets.ConfigARN == s.Secrets.PassphraseARN {
-		p.add("secrets.passphraseArn", quote(s.Secrets.PassphraseARN), "the config and the passphrase must be two different secrets")
-	}
-	if arn := s.Secrets.KMSKeyARN; arn != "" && !matchARN(arn, "kms", "key/") {
-		p.add("secrets.kmsKeyArn", quote(arn), "use a key ARN, arn:aws:kms:<region>:<account>:key/<key id> (not an alias), or leave it empty for the AWS managed key")
-	}
+	s.validateSecrets(p)
 	if arn := s.CertificateARN; arn != "" && (!matchARN(arn, "acm", "certificate/") || arnRegion(arn) != s.Region) {
 		p.add("certificateArn", quote(arn), "use an ACM certificate ARN in the stage's region %s, or leave it empty for HTTP only", s.Region)
 	}

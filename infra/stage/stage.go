@@ -28,6 +28,9 @@ type Built struct {
 	Settings settings.Stage
 	Stack    awscdk.Stack // the service
 	GitHub   awscdk.Stack // the roles GitHub Actions assumes
+	// Foundation is the vault bucket, reader and secrets; nil when the stage imports its
+	// secrets.
+	Foundation awscdk.Stack
 }
 
 // Build validates every stage's settings from the app's context and adds the stages to app.
@@ -55,9 +58,13 @@ func New(app awscdk.App, s settings.Stage, img Image) Built {
 	awscdk.Tags_Of(st).Add(jsii.String("keel:stage"), jsii.String(s.Name), nil)
 	stack := newServiceStack(st, s, img)
 	github := newGitHubStack(st, s)
+	var fnd awscdk.Stack
+	if !s.Secrets.Imported() {
+		fnd = newFoundationStack(st, s)
+	}
 	// Aspects do not cross stage boundaries: the checks are attached to each stage.
 	awscdk.Aspects_Of(st).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
-	return Built{Settings: s, Stack: stack, GitHub: github}
+	return Built{Settings: s, Stack: stack, GitHub: github, Foundation: fnd}
 }
 
 // StackName is the CloudFormation stack name of a stage's service stack.
@@ -78,6 +85,7 @@ func newGitHubStack(scope constructs.Construct, s settings.Stage) awscdk.Stack {
 		ServiceStack: StackName(s.Name),
 		ProviderARN:  s.GitHub.OIDCProviderARN,
 		Qualifier:    s.GitHub.CDKQualifier,
+		SecretARNs:   describableSecrets(stack, s),
 	})
 	output(stack, "DiffRoleArn", roles.Diff.RoleArn(), "GitHub variable DIFF_ROLE_ARN of the "+s.Name+" environment")
 	output(stack, "DeployRoleArn", roles.Deploy.RoleArn(), "GitHub variable DEPLOY_ROLE_ARN of the "+s.Name+" environment")

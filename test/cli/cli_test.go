@@ -46,7 +46,7 @@ func TestMakeSynth(t *testing.T) {
 		t.Fatalf("make synth: %v\n%s", err, log)
 	}
 	for _, stage := range []string{"dev", "staging", "prod"} {
-		for _, stack := range []string{"Service", "GitHub"} {
+		for _, stack := range []string{"Service", "GitHub", "Foundation"} {
 			if m, _ := filepath.Glob(filepath.Join(out, "assembly-"+stage, stage+stack+"*.template.json")); len(m) != 1 {
 				t.Errorf("no %s %s template in %s", stage, stack, out)
 			}

@@ -40,7 +40,9 @@ func TestGitHubRoles(t *testing.T) {
 			if got := jsonOf(policy(t, tp, "RolesDiffDefaultPolicy")); got != `[`+readStack+`,{"Action":"sts:AssumeRole","Effect":"Allow","Resource":"`+bootstrap("lookup")+`"}]` {
 				t.Errorf("diff role statements: %s", got)
 			}
-			wantDeploy := `[` + readStack + `,{"Action":"sts:AssumeRole","Effect":"Allow","Resource":["` + bootstrap("deploy") + `","` + bootstrap("file-publishing") + `","` + bootstrap("image-publishing") + `","` + bootstrap("lookup") + `"]}]`
+			wantDeploy := `[` + readStack + `,{"Action":"sts:AssumeRole","Effect":"Allow","Resource":["` + bootstrap("deploy") + `","` + bootstrap("file-publishing") + `","` + bootstrap("image-publishing") + `","` + bootstrap("lookup") + `"]},` +
+				// The deploy check's DescribeSecret on the two secrets, nothing more (no value).
+				fmt.Sprintf(`{"Action":"secretsmanager:DescribeSecret","Effect":"Allow","Resource":["arn:aws:secretsmanager:%[1]s:%[2]s:secret:keel/%[3]s/vsync-config-??????","arn:aws:secretsmanager:%[1]s:%[2]s:secret:keel/%[3]s/vsync-passphrase-??????"]}]`, s.Region, s.Account, name)
 			if got := jsonOf(policy(t, tp, "RolesDeployDefaultPolicy")); got != wantDeploy {
 				t.Errorf("deploy role statements:\n got %s\nwant %s", got, wantDeploy)
 			}

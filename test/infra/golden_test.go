@@ -41,11 +41,14 @@ func normalize(tp template) []byte {
 
 func TestGolden(t *testing.T) {
 	s := app(t)
-	for _, name := range []string{"dev", "staging", "prod", "dev-github", "staging-github", "prod-github"} {
+	for _, name := range []string{"dev", "staging", "prod", "dev-github", "staging-github", "prod-github", "dev-foundation", "staging-foundation", "prod-foundation"} {
 		t.Run(name, func(t *testing.T) {
 			tp := s.templates[name]
 			if stageName, ok := strings.CutSuffix(name, "-github"); ok {
 				tp = s.github[stageName]
+			}
+			if stageName, ok := strings.CutSuffix(name, "-foundation"); ok {
+				tp = s.foundation[stageName]
 			}
 			got := normalize(tp)
 			want := testenv.WriteOrCompare(t, filepath.Join("testdata", name+".golden.json"), got)

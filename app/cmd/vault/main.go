@@ -6,6 +6,7 @@
 //	vault rotate-passphrase  re-seal the current bundle under a new passphrase (new generation)
 //	vault status             compare a local env file with the published generation
 //	vault salt               print a new random salt for a new vault
+//	vault publish            push and token through the foundation's Secrets Manager secrets
 //
 // Writes use the standard AWS credential chain (environment, profile). Passphrases and secret
 // keys come from the environment or files, never from flags (shell history, process lists).
@@ -23,7 +24,7 @@ import (
 
 const usage = `usage: vault <command> [flags]   (vault <command> -h for its flags)
 
-commands: push, token, verify, rotate-passphrase, status, salt
+commands: push, token, verify, rotate-passphrase, status, salt, publish
 
 exit status: 0 ok, 1 failed, 2 bad input, 3 access denied, 4 S3 unreachable`
 
@@ -46,6 +47,7 @@ var commands = map[string]command{
 	"rotate-passphrase": rotatePassphrase,
 	"status":            status,
 	"salt":              salt,
+	"publish":           publish,
 }
 
 func run(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) error {
