@@ -52,9 +52,10 @@ diff: check-stage ## cdk diff of STAGE against what is deployed (needs AWS crede
 	$(CDK) diff $(cdk_app) '$(STAGE)/*' --no-notices
 
 .PHONY: deploy
-deploy: check-stage ## deploy STAGE's service stack (needs AWS credentials for the stage's account)
-	@scripts/install-tools cdk
+deploy: check-stage ## deploy STAGE's service stack; refuses while a secret holds its placeholder (needs AWS credentials)
 	@scripts/require-aws-credentials deploy
+	@$(check_secrets)
+	@scripts/install-tools cdk
 	$(CDK) deploy $(cdk_app) '$(STAGE)/Service' --no-notices $(DEPLOY_FLAGS)
 
 .PHONY: deploy-roles
@@ -62,6 +63,28 @@ deploy-roles: check-stage ## deploy STAGE's GitHub Actions roles (an administrat
 	@scripts/install-tools cdk
 	@scripts/require-aws-credentials deploy-roles
 	$(CDK) deploy $(cdk_app) '$(STAGE)/GitHub' --no-notices $(DEPLOY_FLAGS)
+
+# keel_stage prints one fact of STAGE's settings (cdk.json over the Go defaults), without synth.
+keel_stage = go run ./infra/cmd/keel-stage '$(STAGE)'
+# check_secrets refuses, before CloudFormation is called, while one of the secrets the service
+# reads has no value or the foundation's placeholder (DescribeSecret only, never a value).
+check_secrets = region=$$($(keel_stage) region); config=$$($(keel_stage) config-secret); passphrase=$$($(keel_stage) passphrase-secret); \
+	go run ./tools/cmd/check-secrets --stage '$(STAGE)' --region "$$region" --secret "$$config" --secret "$$passphrase"
+
+.PHONY: foundation
+foundation: check-stage ## deploy STAGE's vault bucket, reader and secrets (an administrator, once)
+	@$(keel_stage) foundation-stack >/dev/null
+	@scripts/require-aws-credentials foundation
+	@scripts/install-tools cdk
+	$(CDK) deploy $(cdk_app) '$(STAGE)/Foundation' --no-notices $(DEPLOY_FLAGS)
+
+.PHONY: publish
+publish: check-stage ## push ENV_FILE to STAGE's vault, the passphrase and token into the foundation's secrets
+	@[ -n "$(ENV_FILE)" ] || { echo "make publish: ENV_FILE is required: make publish STAGE=$(STAGE) ENV_FILE=.env.$(STAGE)" >&2; exit 2; }
+	@scripts/require-aws-credentials publish
+	@region=$$($(keel_stage) region); config=$$($(keel_stage) config-secret); passphrase=$$($(keel_stage) passphrase-secret); \
+	  reader=$$($(keel_stage) reader-secret); go build -o bin/vault ./app/cmd/vault; \
+	  bin/vault publish --env-file '$(ENV_FILE)' --region "$$region" --config-secret "$$config" --passphrase-secret "$$passphrase" --reader-secret "$$reader"
 
 .PHONY: dev
 dev: ## run the service locally on a local S3 server with a sample vault (PORT=8080); Ctrl-C stops it
