@@ -15,6 +15,8 @@ CDK_OUT ?= cdk.out
 # CDK_APP=cdk.out makes diff and deploy use an assembly synthesized before (CI synthesizes once).
 CDK_APP ?=
 cdk_app = $(if $(CDK_APP),--app '$(CDK_APP)')
+# The checks that must pass before cdk deploy (tools/cmd/preflight); without --stage they only warn.
+preflight = go build -o bin/preflight ./tools/cmd/preflight && bin/preflight
 
 .PHONY: help
 help: ## list the targets
@@ -31,6 +33,7 @@ tools-cdk: ## install only the pinned CDK CLI (node_modules from package-lock.js
 .PHONY: synth
 synth: ## synthesize every stage into cdk.out, built-in template validation on
 	@scripts/install-tools cdk
+	@$(preflight)
 	$(CDK) synth '**' --no-notices --quiet --output '$(CDK_OUT)'
 	@echo "synth: one assembly per stage in $(CDK_OUT)/ ($(STAGES)); template validation report: $(CDK_OUT)/validation-report.json"
 
@@ -39,6 +42,7 @@ test: tools ## run every test of every module, then the lint checks (what CI run
 	@for m in $(GO_MODULES); do (cd $$m && go mod download); done
 	go test -count=1 $(addprefix ./,$(addsuffix /...,$(GO_MODULES)))
 	scripts/lint
+	@$(preflight)
 
 .PHONY: lint
 lint: ## gofmt, go vet, golangci-lint, actionlint with shellcheck, cdk.json offline settings
@@ -53,6 +57,7 @@ diff: check-stage ## cdk diff of STAGE against what is deployed (needs AWS crede
 
 .PHONY: deploy
 deploy: check-stage ## deploy STAGE's service stack (needs AWS credentials for the stage's account)
+	@$(preflight) --stage '$(STAGE)'
 	@scripts/install-tools cdk
 	@scripts/require-aws-credentials deploy
 	$(CDK) deploy $(cdk_app) '$(STAGE)/Service' --no-notices $(DEPLOY_FLAGS)
@@ -62,6 +67,14 @@ deploy-roles: check-stage ## deploy STAGE's GitHub Actions roles (an administrat
 	@scripts/install-tools cdk
 	@scripts/require-aws-credentials deploy-roles
 	$(CDK) deploy $(cdk_app) '$(STAGE)/GitHub' --no-notices $(DEPLOY_FLAGS)
+
+.PHONY: preflight
+preflight: ## the checks make deploy runs before cdk deploy (STAGE=x; without STAGE they only report)
+	@$(preflight) $(if $(STAGE),--stage '$(STAGE)')
+
+.PHONY: pin-images
+pin-images: ## resolve the Dockerfile's image tags to digests (name:tag@sha256:…); needs the registries
+	go run ./tools/cmd/pinimages --dockerfile Dockerfile
 
 .PHONY: dev
 dev: ## run the service locally on a local S3 server with a sample vault (PORT=8080); Ctrl-C stops it

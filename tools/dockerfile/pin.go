@@ -94,7 +94,7 @@ func checkPin(im Image) (Finding, bool) {
 		f.Message = fmt.Sprintf("%s has no tag: write name:tag so that readers and Dependabot know what it tracks, then run %s", im, PinCommand)
 	case !im.Pinned():
 		f.Warning = true
-		f.Message = fmt.Sprintf("%s is a tag without a digest, so two builds of one commit can ship different bases: run %s where the registries are reachable and commit the result", im, PinCommand)
+		f.Message = fmt.Sprintf("%s is a tag without a digest, so two builds of one commit can use different images: run %s where the registries are reachable and commit the result", im, PinCommand)
 	case !sha256Digest.MatchString(digest):
 		f.Message = fmt.Sprintf("%s: %q is not a sha256 digest (sha256: and 64 lowercase hex digits): run %s", im, digest, PinCommand)
 	case strings.Contains(im.Ref, "$"):
