@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/keelstack/keel/test/internal/testenv"
+	"github.com/keelstack/keel/tools/dockerfile"
 )
 
 // offlineEnv is the process environment with no AWS credentials to find: none in the
@@ -74,6 +75,15 @@ func TestMakeSynth(t *testing.T) {
 	if strings.Contains(log, "AwsSolutions-") {
 		t.Errorf("cdk-nag findings in the synth output:\n%s", log)
 	}
+	// Tag-only images are reported by synth with the line and the fix (make deploy's preflight).
+	dt, _ := os.ReadFile(filepath.Join(root, "Dockerfile"))
+	pins, err := dockerfile.CheckPins(dt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Count(log, "preflight: warning: Dockerfile:"); got != len(pins) || len(pins) > 0 && !strings.Contains(log, "run make pin-images") {
+		t.Errorf("make synth printed %d image warnings, want %d (%v):\n%s", got, len(pins), pins, log)
+	}
 }
 
 // TestSynthRejectsBadOverride: a bad cdk.json/-c override fails synth with the app's message.
@@ -97,7 +107,7 @@ func TestDiffAndDeployGuards(t *testing.T) {
 	testenv.Tool(t, "node_modules/.bin/cdk", "scripts/install-tools cdk")
 	for _, tt := range []struct{ args, want string }{
 		{"diff STAGE=dev", "make diff: no AWS credentials found"},
-		{"deploy STAGE=prod", "make deploy: no AWS credentials found"},
+		{"deploy STAGE=dev", "make deploy: no AWS credentials found"},
 		{"diff STAGE=qa", "STAGE='qa' is not a stage"},
 		{"deploy", "STAGE='' is not a stage"},
 	} {
