@@ -57,7 +57,7 @@ diff: check-stage ## cdk diff of STAGE against what is deployed (needs AWS crede
 
 .PHONY: deploy
 deploy: check-stage ## deploy STAGE's service stack after the preflight checks (needs AWS credentials for the stage's account)
-	@$(stage_secrets); $(preflight) --stage '$(STAGE)' --region "$$region" --secret "$$config" --secret "$$passphrase"
+	@$(MAKE) -s preflight STAGE='$(STAGE)'
 	@scripts/require-aws-credentials deploy
 	@scripts/install-tools cdk
 	$(CDK) deploy $(cdk_app) '$(STAGE)/Service' --no-notices $(DEPLOY_FLAGS)
@@ -89,7 +89,7 @@ publish: check-stage ## push ENV_FILE to STAGE's vault, the passphrase and token
 
 .PHONY: preflight
 preflight: ## the checks make deploy runs before cdk deploy (STAGE=x; without STAGE they only report)
-	@$(preflight) $(if $(STAGE),--stage '$(STAGE)')
+	@$(if $(STAGE),$(stage_secrets); $(preflight) --stage '$(STAGE)' --region "$$region" --secret "$$config" --secret "$$passphrase",$(preflight))
 
 .PHONY: pin-images
 pin-images: ## resolve the Dockerfile's image tags to digests (name:tag@sha256:…); needs the registries

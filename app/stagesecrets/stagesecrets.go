@@ -64,7 +64,6 @@ func (s State) String() string {
 
 // Status is a secret's state and the ID of its current version.
 type Status struct {
-	ARN            string
 	State          State
 	CurrentVersion string
 }
@@ -82,7 +81,7 @@ func Inspect(ctx context.Context, c Client, id string) (Status, error) {
 	if err != nil {
 		return Status{}, describeErr(id, err)
 	}
-	st := Status{ARN: aws.ToString(out.ARN), State: Empty}
+	st := Status{State: Empty}
 	for version, stages := range out.VersionIdsToStages {
 		for _, s := range stages {
 			if s == "AWSCURRENT" {
