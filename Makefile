@@ -85,7 +85,7 @@ publish: check-stage ## push ENV_FILE to STAGE's vault, the passphrase and token
 	@[ -n "$(ENV_FILE)" ] || { echo "make publish: ENV_FILE is required: make publish STAGE=$(STAGE) ENV_FILE=.env.$(STAGE)" >&2; exit 2; }
 	@scripts/require-aws-credentials publish
 	@$(stage_secrets); reader=$$($(keel_stage) reader-secret); go build -o bin/vault ./app/cmd/vault; \
-	  bin/vault publish --env-file '$(ENV_FILE)' --region "$$region" --config-secret "$$config" --passphrase-secret "$$passphrase" --reader-secret "$$reader"
+	  bin/vault publish --env-file '$(ENV_FILE)' --env '$(STAGE)' --region "$$region" --config-secret "$$config" --passphrase-secret "$$passphrase" --reader-secret "$$reader"
 
 .PHONY: preflight
 preflight: ## the checks make deploy runs before cdk deploy (STAGE=x; without STAGE they only report)
