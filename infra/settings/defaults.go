@@ -16,15 +16,16 @@ func Defaults(stage string) (Stage, error) {
 		Account:           ExampleAccount,
 		Region:            defaultRegion,
 		AvailabilityZones: []string{defaultRegion + "a", defaultRegion + "b"},
-		Foundation:        Foundation{NoncurrentVersionDays: 30},
-		Task:              Task{CPU: 256, MemoryMiB: 512, ARM64: true},
-		Scaling:           Scaling{MinTasks: 1, MaxTasks: 2, CPUPercent: 60, MemoryPercent: 75, RequestsPerTarget: 1000},
-		HealthCheck:       HealthCheck{IntervalSeconds: 10, TimeoutSeconds: 5, HealthyThreshold: 2, UnhealthyThreshold: 3, GracePeriodSeconds: 30},
-		Drain:             Drain{DeregistrationDelaySeconds: 5, StopTimeoutSeconds: 30, ShutdownBudgetSeconds: 20},
-		App:               App{Port: 8080, BootTimeoutSeconds: 10, FreshnessIntervalSeconds: 30, LogLevel: "info"},
-		Logs:              Logs{RetentionDays: 7, RemovalPolicy: "destroy"},
-		Alarms:            Alarms{Target5xxPerMinute: 5, ELB5xxPerMinute: 5, CPUPercent: 85, MemoryPercent: 85, EvaluationMinutes: 3},
-		GitHub:            GitHub{Repository: "keelstack/keel", CDKQualifier: "hnb659fds"},
+		// No Secrets: the stage's foundation creates them (make foundation).
+		Task:        Task{CPU: 256, MemoryMiB: 512, ARM64: true},
+		Scaling:     Scaling{MinTasks: 1, MaxTasks: 2, CPUPercent: 60, MemoryPercent: 75, RequestsPerTarget: 1000},
+		HealthCheck: HealthCheck{IntervalSeconds: 10, TimeoutSeconds: 5, HealthyThreshold: 2, UnhealthyThreshold: 3, GracePeriodSeconds: 30},
+		Drain:       Drain{DeregistrationDelaySeconds: 5, StopTimeoutSeconds: 30, ShutdownBudgetSeconds: 20},
+		App:         App{Port: 8080, BootTimeoutSeconds: 10, FreshnessIntervalSeconds: 30, LogLevel: "info"},
+		Logs:        Logs{RetentionDays: 7, RemovalPolicy: "destroy"},
+		Alarms:      Alarms{Target5xxPerMinute: 5, ELB5xxPerMinute: 5, CPUPercent: 85, MemoryPercent: 85, EvaluationMinutes: 3},
+		GitHub:      GitHub{Repository: "keelstack/keel", CDKQualifier: "hnb659fds"},
+		Foundation:  Foundation{NoncurrentVersionDays: 30},
 	}
 	switch stage {
 	case "dev":

@@ -12,9 +12,8 @@ type Stage struct {
 	Region            string   `json:"region"`
 	AvailabilityZones []string `json:"availabilityZones"` // explicit, so that synth needs no AZ lookup
 
-	Network    Network    `json:"network"`
-	Secrets    Secrets    `json:"secrets"`
-	Foundation Foundation `json:"foundation"`
+	Network Network `json:"network"`
+	Secrets Secrets `json:"secrets"`
 	// CertificateARN turns on HTTPS (and the HTTP->HTTPS redirect) when set.
 	CertificateARN string `json:"certificateArn"`
 
@@ -30,6 +29,8 @@ type Stage struct {
 	Protect bool `json:"protect"`
 
 	GitHub GitHub `json:"github"`
+
+	Foundation Foundation `json:"foundation"`
 }
 
 // GitHub is what the stage's GitHub Actions roles trust.

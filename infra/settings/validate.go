@@ -15,13 +15,15 @@ const (
 )
 
 var (
-	accountRE    = regexp.MustCompile(`^\d{12}$`)
-	regionRE     = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$`)
-	vpcRE        = regexp.MustCompile(`^vpc-[0-9a-f]{8}([0-9a-f]{9})?$`)
-	subnetRE     = regexp.MustCompile(`^subnet-[0-9a-f]{8}([0-9a-f]{9})?$`)
-	arnRE        = regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov):([a-z0-9-]+):([a-z0-9-]*):(\d{12}):(.+)$`)
-	repositoryRE = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
-	qualifierRE  = regexp.MustCompile(`^[a-z0-9]{1,10}$`)
+	accountRE = regexp.MustCompile(`^\d{12}$`)
+	regionRE  = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$`)
+	vpcRE     = regexp.MustCompile(`^vpc-[0-9a-f]{8}([0-9a-f]{9})?$`)
+	subnetRE  = regexp.MustCompile(`^subnet-[0-9a-f]{8}([0-9a-f]{9})?$`)
+	arnRE     = regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov):([a-z0-9-]+):([a-z0-9-]*):(\d{12}):(.+)$`)
+	// A complete secret ARN ends in "-" and the 6 characters Secrets Manager appends.
+	secretSuffixRE = regexp.MustCompile(`-[A-Za-z0-9]{6}$`)
+	repositoryRE   = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
+	qualifierRE    = regexp.MustCompile(`^[a-z0-9]{1,10}$`)
 
 	// CloudWatch Logs accepts only these retention periods.
 	retentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}

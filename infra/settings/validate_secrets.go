@@ -5,16 +5,13 @@ import (
 	"strings"
 )
 
-var (
-	// A complete secret ARN ends in "-" and the 6 characters Secrets Manager appends to the
-	// name; they are random letters (either case) and digits.
-	// https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_iam-permissions.html#iam-resources
-	secretSuffixRE = regexp.MustCompile(`-[A-Za-z0-9]{6}$`)
-	// A suffix of 6 lowercase letters is what a partial ARN of a name ending in a word looks
-	// like (keel/prod/vsync-config): about 1 random suffix in 180 looks so too. Those ARNs
-	// need the secret's name beside them; every other suffix is taken for random.
-	wordSuffixRE = regexp.MustCompile(`-[a-z]{6}$`)
-)
+// Secrets Manager appends "-" and 6 random letters (either case) and digits to a secret's name
+// in its ARN (secretSuffixRE). A suffix of 6 lowercase letters is what a partial ARN of a name
+// ending in a word looks like (keel/prod/vsync-config), and about 1 random suffix in 180
+// ((26/62)^6) looks so too: those ARNs need the secret's name beside them. Every other suffix
+// is taken for random.
+// https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_iam-permissions.html#iam-resources
+var wordSuffixRE = regexp.MustCompile(`-[a-z]{6}$`)
 
 // validateSecrets: the foundation's secrets (the default), or two imported ones that tasks
 // can read: complete ARNs in the stage's account and region.
