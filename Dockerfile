@@ -2,9 +2,12 @@
 # The service image: app/cmd/server as one static binary on distroless, run as nonroot.
 # `cdk deploy` builds it as an image asset for the task's platform (linux/arm64 by default);
 # .dockerignore keeps the context to what the binary is built from.
-ARG GO_VERSION=1.26
+# Every image is written name:tag, and name:tag@sha256:… once `make pin-images` has resolved
+# it where the registries are reachable; staging and prod deploys refuse tag-only images.
+# Tags stay literal (no ARG): a digest pins exactly one tag, and Dependabot updates only
+# literal FROM lines (dependabot-core#2057). The Go tag follows app/go.mod (the policy checks).
 
-FROM --platform=$BUILDPLATFORM golang:${GO_VERSION}-bookworm AS build
+FROM --platform=$BUILDPLATFORM golang:1.26-bookworm AS build
 WORKDIR /src
 ENV GOWORK=off CGO_ENABLED=0
 COPY app/go.mod app/go.sum ./

@@ -15,6 +15,8 @@ CDK_OUT ?= cdk.out
 # CDK_APP=cdk.out makes diff and deploy use an assembly synthesized before (CI synthesizes once).
 CDK_APP ?=
 cdk_app = $(if $(CDK_APP),--app '$(CDK_APP)')
+# The checks that must pass before cdk deploy (tools/cmd/preflight); without --stage they only warn.
+preflight = go build -o bin/preflight ./tools/cmd/preflight && bin/preflight
 
 .PHONY: help
 help: ## list the targets
@@ -31,6 +33,7 @@ tools-cdk: ## install only the pinned CDK CLI (node_modules from package-lock.js
 .PHONY: synth
 synth: ## synthesize every stage into cdk.out, built-in template validation on
 	@scripts/install-tools cdk
+	@$(preflight)
 	$(CDK) synth '**' --no-notices --quiet --output '$(CDK_OUT)'
 	@echo "synth: one assembly per stage in $(CDK_OUT)/ ($(STAGES)); template validation report: $(CDK_OUT)/validation-report.json"
 
@@ -39,6 +42,7 @@ test: tools ## run every test of every module, then the lint checks (what CI run
 	@for m in $(GO_MODULES); do (cd $$m && go mod download); done
 	go test -count=1 $(addprefix ./,$(addsuffix /...,$(GO_MODULES)))
 	scripts/lint
+	@$(preflight)
 
 .PHONY: lint
 lint: ## gofmt, go vet, golangci-lint, actionlint with shellcheck, cdk.json offline settings
@@ -52,9 +56,10 @@ diff: check-stage ## cdk diff of STAGE against what is deployed (needs AWS crede
 	$(CDK) diff $(cdk_app) '$(STAGE)/*' --no-notices
 
 .PHONY: deploy
-deploy: check-stage ## deploy STAGE's service stack (needs AWS credentials for the stage's account)
-	@scripts/install-tools cdk
+deploy: check-stage ## deploy STAGE's service stack after the preflight checks (needs AWS credentials for the stage's account)
+	@$(MAKE) -s preflight STAGE='$(STAGE)'
 	@scripts/require-aws-credentials deploy
+	@scripts/install-tools cdk
 	@scripts/deployment-alarms-clear keel-$(STAGE)
 	$(CDK) deploy $(cdk_app) '$(STAGE)/Service' --no-notices $(DEPLOY_FLAGS)
 
@@ -69,6 +74,33 @@ bootstrap: check-stage ## an administrator, once per stage: the policies stack, 
 	@scripts/install-tools cdk
 	@$(if $(DRY_RUN),,scripts/require-aws-credentials bootstrap)
 	CDK='$(CDK)' CDK_OUT='$(CDK_OUT)' CDK_APP='$(CDK_APP)' scripts/bootstrap $(if $(DRY_RUN),--dry-run) '$(STAGE)'
+
+# keel_stage prints one fact of STAGE's settings (cdk.json over the Go defaults), without synth;
+# stage_secrets sets the shell variables region, config and passphrase from it.
+keel_stage = go run ./infra/cmd/keel-stage '$(STAGE)'
+stage_secrets = region=$$($(keel_stage) region); config=$$($(keel_stage) config-secret); passphrase=$$($(keel_stage) passphrase-secret)
+
+.PHONY: foundation
+foundation: check-stage ## deploy STAGE's vault bucket, reader and secrets (an administrator, once)
+	@$(keel_stage) foundation-stack >/dev/null
+	@scripts/require-aws-credentials foundation
+	@scripts/install-tools cdk
+	$(CDK) deploy $(cdk_app) '$(STAGE)/Foundation' --no-notices $(DEPLOY_FLAGS)
+
+.PHONY: publish
+publish: check-stage ## push ENV_FILE to STAGE's vault, the passphrase and token into the foundation's secrets
+	@[ -n "$(ENV_FILE)" ] || { echo "make publish: ENV_FILE is required: make publish STAGE=$(STAGE) ENV_FILE=.env.$(STAGE)" >&2; exit 2; }
+	@scripts/require-aws-credentials publish
+	@$(stage_secrets); reader=$$($(keel_stage) reader-secret); go build -o bin/vault ./app/cmd/vault; \
+	  bin/vault publish --env-file '$(ENV_FILE)' --env '$(STAGE)' --region "$$region" --config-secret "$$config" --passphrase-secret "$$passphrase" --reader-secret "$$reader"
+
+.PHONY: preflight
+preflight: ## the checks make deploy runs before cdk deploy (STAGE=x; without STAGE they only report)
+	@$(if $(STAGE),$(stage_secrets); $(preflight) --stage '$(STAGE)' --region "$$region" --secret "$$config" --secret "$$passphrase",$(preflight))
+
+.PHONY: pin-images
+pin-images: ## resolve the Dockerfile's image tags to digests (name:tag@sha256:…); needs the registries
+	go run ./tools/cmd/pinimages --dockerfile Dockerfile
 
 .PHONY: dev
 dev: ## run the service locally on a local S3 server with a sample vault (PORT=8080); Ctrl-C stops it

@@ -69,6 +69,9 @@ type Props struct {
 	// SmokeToken is the name of the secret the deploy job's smoke check sends to the load
 	// balancer; the deploy role may read it and no other secret.
 	SmokeToken string
+	// SecretARNs are the secrets the service reads: the deploy role may describe them (never
+	// read their values), so that `make deploy` can refuse while one holds its placeholder.
+	SecretARNs []string
 }
 
 func (p Props) validate() error {
@@ -140,6 +143,12 @@ func New(scope constructs.Construct, id string, props Props) *Roles {
 		Actions:   jsii.Strings("sts:AssumeRole"),
 		Resources: &[]*string{bootstrapRole("deploy"), bootstrapRole("file-publishing"), bootstrapRole("image-publishing")},
 	}))
+	if len(props.SecretARNs) > 0 {
+		r.Deploy.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("secretsmanager:DescribeSecret"),
+			Resources: jsii.Strings(props.SecretARNs...),
+		}))
+	}
 	return r
 }
 

@@ -16,10 +16,7 @@ func Defaults(stage string) (Stage, error) {
 		Account:           ExampleAccount,
 		Region:            defaultRegion,
 		AvailabilityZones: []string{defaultRegion + "a", defaultRegion + "b"},
-		Secrets: Secrets{
-			ConfigARN:     exampleSecretARN(stage, "vsync-config", "Q1w2E3"),
-			PassphraseARN: exampleSecretARN(stage, "vsync-passphrase", "R4t5Y6"),
-		},
+		// No Secrets: the stage's foundation creates them (make foundation).
 		Task:        Task{CPU: 256, MemoryMiB: 512, ARM64: true},
 		Scaling:     Scaling{MinTasks: 1, MaxTasks: 2, CPUPercent: 60, MemoryPercent: 75, RequestsPerTarget: 1000},
 		HealthCheck: HealthCheck{IntervalSeconds: 10, TimeoutSeconds: 5, HealthyThreshold: 2, UnhealthyThreshold: 3, GracePeriodSeconds: 30},
@@ -30,6 +27,7 @@ func Defaults(stage string) (Stage, error) {
 		GitHub:      GitHub{Repository: "keelstack/keel"},
 		Deployment:  defaultDeployment(stage),
 		Compliance:  Compliance{Profile: ProfileNone},
+		Foundation:  Foundation{NoncurrentVersionDays: 30},
 	}
 	switch stage {
 	case "dev":
@@ -53,6 +51,7 @@ func Defaults(stage string) (Stage, error) {
 		base.Drain = Drain{DeregistrationDelaySeconds: 45, StopTimeoutSeconds: 60, ShutdownBudgetSeconds: 40}
 		base.Logs = Logs{RetentionDays: 365, RemovalPolicy: "retain"}
 		base.Alarms.EvaluationMinutes = 2
+		base.Foundation = Foundation{CustomerManagedKey: true, NoncurrentVersionDays: 90}
 		base.Protect = true
 		base.HTTPS = exampleHTTPS(exampleDomain)
 		base.Compliance.Profile = ProfileControlTower
@@ -103,10 +102,6 @@ const (
 
 func exampleHTTPS(domain string) HTTPS {
 	return HTTPS{DomainName: domain, HostedZoneID: exampleZoneID, HostedZoneName: "example.com"}
-}
-
-func exampleSecretARN(stage, name, suffix string) string {
-	return fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:keel/%s/%s-%s", defaultRegion, ExampleAccount, stage, name, suffix)
 }
 
 func unknownStage(stage string) error {

@@ -34,7 +34,8 @@ type Stage struct {
 
 	GitHub GitHub `json:"github"`
 
-	Bootstrap Bootstrap `json:"bootstrap"`
+	Foundation Foundation `json:"foundation"`
+	Bootstrap  Bootstrap  `json:"bootstrap"`
 }
 
 // Bootstrap is the stage's CDK bootstrap (make bootstrap STAGE=<stage>): its own qualifier, so
@@ -65,12 +66,32 @@ type Network struct {
 	PublicTasks bool `json:"publicTasks"`
 }
 
-// Secrets are the two complete Secrets Manager ARNs the task reads at start, and the
-// customer-managed KMS key that encrypts them, if any.
+// Secrets imports the two secrets the task reads at start by complete ARN, with the
+// customer-managed KMS key that encrypts them, if any. Left empty (the default), the stage's
+// foundation stack creates them and the service takes their ARNs from it.
 type Secrets struct {
 	ConfigARN     string `json:"configArn"`
 	PassphraseARN string `json:"passphraseArn"`
 	KMSKeyARN     string `json:"kmsKeyArn"`
+	// ConfigName and PassphraseName are the secrets' names, needed only when an ARN's last
+	// 6 characters are all lowercase letters: then synth cannot tell Secrets Manager's random
+	// suffix from a name ending in a word (keel/prod/vsync-config) without them.
+	ConfigName     string `json:"configName"`
+	PassphraseName string `json:"passphraseName"`
+}
+
+// Imported reports whether the stage brings its own secrets instead of the foundation's.
+func (s Secrets) Imported() bool { return s.ConfigARN != "" || s.PassphraseARN != "" }
+
+// Foundation is the stage's stack keel-<stage>-foundation, deployed once by an administrator
+// (make foundation): the vault bucket, the read-only reader and its key, the two secrets the
+// service reads. Only stages that do not import their secrets have it.
+type Foundation struct {
+	// CustomerManagedKey creates a KMS key (with rotation) for the bucket and the secrets;
+	// otherwise the AWS managed keys encrypt them.
+	CustomerManagedKey bool `json:"customerManagedKey"`
+	// NoncurrentVersionDays keeps replaced or deleted vault objects this long, to undo a push.
+	NoncurrentVersionDays int `json:"noncurrentVersionDays"`
 }
 
 type Task struct {

@@ -112,21 +112,7 @@ func (s Stage) validateNetwork(p *problems) {
 }
 
 func (s Stage) validateARNs(p *problems) {
-	for _, nv := range []named[string]{{"secrets.configArn", s.Secrets.ConfigARN}, {"secrets.passphraseArn", s.Secrets.PassphraseARN}} {
-		setting, arn := nv.name, nv.value
-		switch {
-		case !matchARN(arn, "secretsmanager", "secret:"):
-			p.add(setting, quote(arn), "use the complete secret ARN, arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters> (aws secretsmanager describe-secret prints it)")
-		case !secretSuffixRE.MatchString(arn):
-			p.add(setting, quote(arn), "this is a partial ARN (no 6-character suffix): tasks would fail to start with AccessDenied; use the complete ARN that describe-secret prints")
-		}
-	}
-	if s.Secrets.ConfigARN != "" && s.Secrets.ConfigARN == s.Secrets.PassphraseARN {
-		p.add("secrets.passphraseArn", quote(s.Secrets.PassphraseARN), "the config and the passphrase must be two different secrets")
-	}
-	if arn := s.Secrets.KMSKeyARN; arn != "" && !matchARN(arn, "kms", "key/") {
-		p.add("secrets.kmsKeyArn", quote(arn), "use a key ARN, arn:aws:kms:<region>:<account>:key/<key id> (not an alias), or leave it empty for the AWS managed key")
-	}
+	s.validateSecrets(p)
 	if arn := s.CertificateARN; arn != "" && (!matchARN(arn, "acm", "certificate/") || arnRegion(arn) != s.Region) {
 		p.add("certificateArn", quote(arn), "use an ACM certificate ARN in the stage's region %s, or leave it empty and set https.domainName", s.Region)
 	}

@@ -94,7 +94,7 @@ func newServiceStack(scope constructs.Construct, s settings.Stage, img Image) aw
 		Port:           s.App.Port,
 		User:           containerUser,
 		Environment:    appEnvironment(s),
-		Secrets:        service.Secrets{ConfigARN: s.Secrets.ConfigARN, PassphraseARN: s.Secrets.PassphraseARN, KMSKeyARN: s.Secrets.KMSKeyARN},
+		Secrets:        serviceSecrets(s),
 		HealthCheck: service.ContainerHealthCheck{
 			Command:     []string{"CMD", "/server", "healthcheck"},
 			Interval:    10 * time.Second,

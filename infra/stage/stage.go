@@ -32,6 +32,9 @@ type Built struct {
 	GitHub   awscdk.Stack // the roles GitHub Actions assumes
 	// Bootstrap holds the execution policies and boundary of the stage's scoped bootstrap.
 	Bootstrap awscdk.Stack
+	// Foundation is the vault bucket, reader and secrets; nil when the stage imports its
+	// secrets.
+	Foundation awscdk.Stack
 }
 
 // Build validates every stage's settings from the app's context and adds the stages to app.
@@ -61,9 +64,13 @@ func New(app awscdk.App, s settings.Stage, img Image) Built {
 	stack := newServiceStack(st, s, img)
 	github := newGitHubStack(st, s)
 	boot := newBootstrapStack(st, s)
+	var fnd awscdk.Stack
+	if !s.Secrets.Imported() {
+		fnd = newFoundationStack(st, s)
+	}
 	// Aspects do not cross stage boundaries: the checks are attached to each stage.
 	awscdk.Aspects_Of(st).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
-	return Built{Settings: s, Stack: stack, GitHub: github, Bootstrap: boot}
+	return Built{Settings: s, Stack: stack, GitHub: github, Bootstrap: boot, Foundation: fnd}
 }
 
 // StackName is the CloudFormation stack name of a stage's service stack.
@@ -88,6 +95,7 @@ func newGitHubStack(scope constructs.Construct, s settings.Stage) awscdk.Stack {
 		// make deploy reads them before it starts
 		DeploymentAlarms: alarms.DeploymentAlarmNames(deploymentAlarmPrefix(s.Name)),
 		SmokeToken:       SmokeTokenName(s.Name),
+		SecretARNs:       describableSecrets(stack, s),
 	})
 	output(stack, "DiffRoleArn", roles.Diff.RoleArn(), "GitHub variable "+strings.ToUpper(s.Name)+"_DIFF_ROLE_ARN (scripts/github-setup sets it)")
 	output(stack, "DeployRoleArn", roles.Deploy.RoleArn(), "GitHub variable DEPLOY_ROLE_ARN of the "+s.Name+" environment (scripts/github-setup sets it)")

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/keelstack/keel/test/internal/testenv"
+	"github.com/keelstack/keel/tools/dockerfile"
 )
 
 // offlineEnv is the process environment with no AWS credentials to find: none in the
@@ -38,9 +39,10 @@ func runIn(t *testing.T, dir string, env []string, name string, args ...string) 
 // TestMakeSynth is README command (1): every stage synthesizes offline with the built-in
 // template validation on, cdk-nag clean, and the validation report has no finding.
 func TestMakeSynth(t *testing.T) {
+	root := testenv.RepoRoot(t)
 	out, log := assembly(t)
 	for _, stage := range []string{"dev", "staging", "prod"} {
-		for _, stack := range []string{"Service", "GitHub", "Bootstrap"} {
+		for _, stack := range []string{"Service", "GitHub", "Bootstrap", "Foundation"} {
 			if m, _ := filepath.Glob(filepath.Join(out, "assembly-"+stage, stage+stack+"*.template.json")); len(m) != 1 {
 				t.Errorf("no %s %s template in %s", stage, stack, out)
 			}
@@ -75,6 +77,15 @@ func TestMakeSynth(t *testing.T) {
 	if !strings.Contains(log, "keel:prod.account = 123456789012 is also the account of dev and staging") {
 		t.Errorf("synth does not warn that prod shares its account:\n%s", log)
 	}
+	// Tag-only images are reported by synth with the line and the fix (make deploy's preflight).
+	dt, _ := os.ReadFile(filepath.Join(root, "Dockerfile"))
+	pins, err := dockerfile.CheckPins(dt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Count(log, "preflight: warning: Dockerfile:"); got != len(pins) || len(pins) > 0 && !strings.Contains(log, "run make pin-images") {
+		t.Errorf("make synth printed %d image warnings, want %d (%v):\n%s", got, len(pins), pins, log)
+	}
 }
 
 // TestSynthRejectsBadOverride: a bad cdk.json/-c override fails synth with the app's message.
@@ -98,7 +109,7 @@ func TestDiffAndDeployGuards(t *testing.T) {
 	testenv.Tool(t, "node_modules/.bin/cdk", "scripts/install-tools cdk")
 	for _, tt := range []struct{ args, want string }{
 		{"diff STAGE=dev", "make diff: no AWS credentials found"},
-		{"deploy STAGE=prod", "make deploy: no AWS credentials found"},
+		{"deploy STAGE=dev", "make deploy: no AWS credentials found"},
 		{"diff STAGE=qa", "STAGE='qa' is not a stage"},
 		{"deploy", "STAGE='' is not a stage"},
 	} {

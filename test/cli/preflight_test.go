@@ -1,86 +1,95 @@
 package cli
 
 import (
-	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/keelstack/keel/test/internal/testenv"
+	"github.com/keelstack/keel/tools/dockerfile"
 )
 
-// fakeAWS stands in for the AWS CLI's two read calls the preflight makes, answering as
-// `--output text` does: a missing stack is an error naming it, a query with no match prints
-// "None", a list prints tab-separated names. Every call is appended to calls.
-const fakeAWS = `#!/usr/bin/env bash
-echo "$*" >> "$FAKE_CALLS"
-case "$1 $2" in
-"cloudformation describe-stacks")
-  case "$FAKE_STACK" in
-  missing) echo "An error occurred (ValidationError) when calling the DescribeStacks operation: Stack with id $4 does not exist" >&2; exit 254 ;;
-  old) echo None ;;
-  *) echo "$FAKE_NAMES" ;;
-  esac ;;
-"cloudwatch describe-alarms")
-  if [ -n "$FAKE_ALARMS_ERROR" ]; then echo "$FAKE_ALARMS_ERROR" >&2; exit 254; fi
-  if [ -z "$FAKE_FIRING" ]; then echo None; else printf '%s\n' "$FAKE_FIRING"; fi ;;
-*) echo "unexpected aws call: $*" >&2; exit 2 ;;
-esac
-`
-
-// TestDeploymentAlarmsClear: `make deploy` refuses to start while a deployment alarm is in
-// ALARM (ECS would ignore it for the whole deployment), fails closed when it cannot tell,
-// and lets a first deploy or an explicit ALLOW_ALARM=true through.
-func TestDeploymentAlarmsClear(t *testing.T) {
+// TestDeployPreflight runs make deploy as a user would, offline: staging and prod refuse a
+// tag-only image before anything talks to AWS, naming each line and the fix; dev goes on with
+// the same lines as warnings (and stops at the missing credentials); pinned images pass all
+// three. It runs in a copy of the repository whose Dockerfile is each variant.
+func TestDeployPreflight(t *testing.T) {
 	root := testenv.RepoRoot(t)
-	bin := t.TempDir()
-	if err := os.WriteFile(filepath.Join(bin, "aws"), []byte(fakeAWS), 0o755); err != nil {
+	testenv.Tool(t, "node_modules/.bin/cdk", "scripts/install-tools cdk")
+	committed, err := os.ReadFile(filepath.Join(root, "Dockerfile"))
+	if err != nil {
 		t.Fatal(err)
 	}
-	names := "keel-prod-deployment-5xx-rate keel-prod-deployment-p99 keel-prod-deployment-unhealthy-hosts"
-	tests := []struct {
-		name      string
-		env       []string
-		code      int
-		want      string
-		wantCalls int
-	}{
-		{"clear", []string{"FAKE_NAMES=" + names}, 0, "are clear", 2},
-		{"one in ALARM", []string{"FAKE_NAMES=" + names, "FAKE_FIRING=keel-prod-deployment-p99"}, 3, "in ALARM now: keel-prod-deployment-p99", 2},
-		{"two in ALARM", []string{"FAKE_NAMES=" + names, "FAKE_FIRING=keel-prod-deployment-5xx-rate\tkeel-prod-deployment-p99"}, 3, "ALLOW_ALARM=true", 2},
-		{"deploying the fix", []string{"FAKE_NAMES=" + names, "FAKE_FIRING=keel-prod-deployment-p99", "ALLOW_ALARM=true"}, 0, "WARNING: deploying while in ALARM", 2},
-		{"first deploy", []string{"FAKE_STACK=missing"}, 0, "does not exist yet", 1},
-		{"stack without the output", []string{"FAKE_STACK=old"}, 0, "no DeploymentAlarmNames output", 1},
-		{"alarm state unreadable", []string{"FAKE_NAMES=" + names, "FAKE_ALARMS_ERROR=An error occurred (Throttling)"}, 1, "cannot read the state", 2},
+	tagOnly := regexp.MustCompile(`@sha256:[0-9a-f]{64}`).ReplaceAll(committed, nil)
+	pinned, _, err := dockerfile.Pin(tagOnly, func(string) (string, error) { return "sha256:" + strings.Repeat("0", 64), nil })
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			calls := filepath.Join(t.TempDir(), "calls")
-			cmd := exec.Command(filepath.Join(root, "scripts", "deployment-alarms-clear"), "keel-prod")
-			cmd.Env = append([]string{"PATH=" + bin + ":/usr/bin:/bin", "FAKE_CALLS=" + calls}, tt.env...)
-			var out bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &out, &out
-			err := cmd.Run()
-			code := 0
-			if exit := (*exec.ExitError)(nil); errors.As(err, &exit) {
-				code = exit.ExitCode()
-			} else if err != nil {
-				t.Fatal(err)
-			}
-			if code != tt.code || !strings.Contains(out.String(), tt.want) {
-				t.Errorf("exit %d, output:\n%s\nwant exit %d and %q", code, out.String(), tt.code, tt.want)
-			}
-			b, _ := os.ReadFile(calls)
-			lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-			if len(lines) != tt.wantCalls {
-				t.Errorf("aws calls:\n%s\nwant %d", b, tt.wantCalls)
-			}
-			if tt.wantCalls == 2 && !strings.Contains(lines[1], "describe-alarms --alarm-names "+names+" --state-value ALARM") {
-				t.Errorf("describe-alarms call = %q, want the stack's three alarm names", lines[1])
-			}
-		})
+	images, err := dockerfile.Images(tagOnly)
+	if err != nil || len(images) == 0 {
+		t.Fatalf("images: %v %v", images, err)
 	}
+	noCredentials := "make deploy: no AWS credentials found"
+
+	tagOnlyRepo := repoCopyWith(t, root, tagOnly)
+	for _, stage := range []string{"staging", "prod"} {
+		out, err := makeIn(t, tagOnlyRepo, "deploy", "STAGE="+stage)
+		if exit := (*exec.ExitError)(nil); !errors.As(err, &exit) || exit.ExitCode() == 0 {
+			t.Errorf("make deploy STAGE=%s with tag-only images: %v, want a refusal:\n%s", stage, err, out)
+		}
+		for _, im := range images {
+			if want := fmt.Sprintf("preflight: Dockerfile:%d: %s is a tag without a digest", im.Line, im); !strings.Contains(out, want) {
+				t.Errorf("STAGE=%s: the refusal does not name line %d (%q):\n%s", stage, im.Line, want, out)
+			}
+		}
+		if !strings.Contains(out, "run make pin-images") || !strings.Contains(out, "refusing to deploy "+stage) || strings.Contains(out, noCredentials) {
+			t.Errorf("STAGE=%s: want the fix and the refusal before the credentials step:\n%s", stage, out)
+		}
+	}
+	out, _ := makeIn(t, tagOnlyRepo, "deploy", "STAGE=dev")
+	if strings.Count(out, "preflight: warning: Dockerfile:") != len(images) || !strings.Contains(out, noCredentials) || strings.Contains(out, "refusing") {
+		t.Errorf("STAGE=dev with tag-only images: want %d warnings, then the credentials step:\n%s", len(images), out)
+	}
+
+	pinnedRepo := repoCopyWith(t, root, pinned)
+	for _, stage := range []string{"dev", "staging", "prod"} {
+		out, _ := makeIn(t, pinnedRepo, "deploy", "STAGE="+stage)
+		if strings.Contains(out, "preflight:") || !strings.Contains(out, noCredentials) {
+			t.Errorf("STAGE=%s with pinned images: want no preflight finding, then the credentials step:\n%s", stage, out)
+		}
+	}
+}
+
+// repoCopyWith is a directory that links to every entry of the repository except its
+// Dockerfile (written from dt) and its build output.
+func repoCopyWith(t *testing.T, root string, dt []byte) string {
+	t.Helper()
+	dir := t.TempDir()
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		switch e.Name() {
+		case "Dockerfile", "bin", "cdk.out":
+			continue
+		}
+		if err := os.Symlink(filepath.Join(root, e.Name()), filepath.Join(dir, e.Name())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), dt, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func makeIn(t *testing.T, dir string, args ...string) (string, error) {
+	t.Helper()
+	return runIn(t, dir, offlineEnv(), "make", append([]string{"-s"}, args...)...)
 }

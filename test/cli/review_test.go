@@ -70,12 +70,8 @@ func mustGit(t *testing.T, dir string, args ...string) string {
 // review unless the change is labelled allow-replacement.
 func TestReviewOfChanges(t *testing.T) {
 	root := testenv.RepoRoot(t)
-	testenv.Tool(t, "node_modules/.bin/cdk", "scripts/install-tools cdk")
+	base, _ := assembly(t) // make synth's, shared by this binary's tests
 	dir := t.TempDir()
-	base := filepath.Join(dir, "base.out")
-	if log, err := runIn(t, root, offlineEnv(), "make", "-s", "synth-fast", "CDK_OUT="+base); err != nil {
-		t.Fatalf("make synth-fast: %v\n%s", err, log)
-	}
 	review := filepath.Join(dir, "review")
 	if log, err := runIn(t, root, nil, "go", "build", "-o", review, "./tools/cmd/review"); err != nil {
 		t.Fatalf("build review: %v\n%s", err, log)

@@ -1,10 +1,12 @@
 package infra
 
 import (
+	"bytes"
 	"encoding/json"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -14,6 +16,7 @@ import (
 
 	"github.com/keelstack/keel/infra/settings"
 	"github.com/keelstack/keel/test/internal/testenv"
+	"github.com/keelstack/keel/tools/dockerfile"
 )
 
 // TestImageAsset: each stage builds the root Dockerfile for its task's platform.
@@ -56,7 +59,8 @@ func TestImageAsset(t *testing.T) {
 }
 
 // TestImageHashIgnoresInfraAndTests: the asset hash (which decides whether deploys roll the
-// service) depends on app/ sources and the Dockerfile only.
+// service) depends on app/ sources and the Dockerfile only, and so on the bases' digests and
+// the Go version written there.
 func TestImageHashIgnoresInfraAndTests(t *testing.T) {
 	root := testenv.RepoRoot(t)
 	hash := func(dir string) string {
@@ -92,6 +96,39 @@ func TestImageHashIgnoresInfraAndTests(t *testing.T) {
 	write(t, filepath.Join(dir, "app", "cmd", "server", "new.go"), "package main")
 	if hash(dir) == repo {
 		t.Error("a change to the server's source left the image hash unchanged")
+	}
+
+	// The bases' digests and the Go version live in the Dockerfile: a new digest alone (a
+	// patched distroless or Go image) or a Go release moves the hash, so the next deploy ships it.
+	dockerfileOf := func(t *testing.T, dt []byte) string {
+		dir := copyOf(t)
+		write(t, filepath.Join(dir, "Dockerfile"), string(dt))
+		return dir
+	}
+	committed, err := os.ReadFile(filepath.Join(root, "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pinTo := func(digit string) []byte {
+		dt, _, err := dockerfile.Pin(committed, func(string) (string, error) { return "sha256:" + strings.Repeat(digit, 64), nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return dt
+	}
+	pinnedA, pinnedB := pinTo("a"), pinTo("b")
+	hashA, hashB := hash(dockerfileOf(t, pinnedA)), hash(dockerfileOf(t, pinnedB))
+	if hashA == hashB || hashA == repo {
+		t.Errorf("a digest change alone left the image hash unchanged (%s, %s, repository %s)", hashA, hashB, repo)
+	}
+	goRelease := regexp.MustCompile(`golang:(\d+\.\d+)-`).ReplaceAll(pinnedA, []byte("golang:${1}.99-"))
+	if bytes.Equal(goRelease, pinnedA) || hash(dockerfileOf(t, goRelease)) == hashA {
+		t.Error("a Go version change in the Dockerfile left the image hash unchanged")
+	}
+	infraOnly := dockerfileOf(t, pinnedA)
+	write(t, filepath.Join(infraOnly, "infra", "stage", "new.go"), "package stage")
+	if hash(infraOnly) != hashA {
+		t.Error("an infra-only change moved the hash of a pinned image")
 	}
 }
 

@@ -24,6 +24,8 @@ type synthesized struct {
 	templates map[string]template // the service stack's, by stage
 	github    map[string]template // the GitHub roles stack's, by stage
 	bootstrap map[string]template // the bootstrap policies stack's, by stage
+	// foundation holds the foundation stack's template of each stage that has one.
+	foundation map[string]template
 }
 
 var testBuildArgs = map[string]string{"VERSION": "test", "COMMIT": "test", "BUILD_DATE": "test"}
@@ -49,12 +51,15 @@ func synth(overrides map[string]any) (*synthesized, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &synthesized{outdir: outdir, built: map[string]stage.Built{}, templates: map[string]template{}, github: map[string]template{}, bootstrap: map[string]template{}}
+	s := &synthesized{outdir: outdir, built: map[string]stage.Built{}, templates: map[string]template{}, github: map[string]template{}, bootstrap: map[string]template{}, foundation: map[string]template{}}
 	for _, b := range built {
 		s.built[b.Settings.Name] = b
 		s.templates[b.Settings.Name] = template(*assertions.Template_FromStack(b.Stack, nil).ToJSON())
 		s.github[b.Settings.Name] = template(*assertions.Template_FromStack(b.GitHub, nil).ToJSON())
 		s.bootstrap[b.Settings.Name] = template(*assertions.Template_FromStack(b.Bootstrap, nil).ToJSON())
+		if b.Foundation != nil {
+			s.foundation[b.Settings.Name] = template(*assertions.Template_FromStack(b.Foundation, nil).ToJSON())
+		}
 	}
 	return s, nil
 }

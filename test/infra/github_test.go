@@ -61,7 +61,9 @@ func TestGitHubRoles(t *testing.T) {
 			}
 			readAlarms := `{"Action":"cloudwatch:DescribeAlarms","Effect":"Allow","Resource":["` + alarm("5xx-rate") + `","` + alarm("p99") + `","` + alarm("unhealthy-hosts") + `"]}`
 			smokeToken := fmt.Sprintf(`{"Action":"secretsmanager:GetSecretValue","Effect":"Allow","Resource":"arn:aws:secretsmanager:%s:%s:secret:keel/%s/smoke-token-??????"}`, s.Region, s.Account, name)
-			wantDeploy := `[` + readStack + `,` + readAlarms + `,` + smokeToken + `,{"Action":"sts:AssumeRole","Effect":"Allow","Resource":["` + bootstrap("deploy") + `","` + bootstrap("file-publishing") + `","` + bootstrap("image-publishing") + `"]}]`
+			wantDeploy := `[` + readStack + `,` + readAlarms + `,` + smokeToken + `,{"Action":"sts:AssumeRole","Effect":"Allow","Resource":["` + bootstrap("deploy") + `","` + bootstrap("file-publishing") + `","` + bootstrap("image-publishing") + `"]},` +
+				// The deploy check's DescribeSecret on the two secrets, nothing more (no value).
+				fmt.Sprintf(`{"Action":"secretsmanager:DescribeSecret","Effect":"Allow","Resource":["arn:aws:secretsmanager:%[1]s:%[2]s:secret:keel/%[3]s/vsync-config-??????","arn:aws:secretsmanager:%[1]s:%[2]s:secret:keel/%[3]s/vsync-passphrase-??????"]}]`, s.Region, s.Account, name)
 			if got := jsonOf(policy(t, tp, "RolesDeployDefaultPolicy")); got != wantDeploy {
 				t.Errorf("deploy role statements:\n got %s\nwant %s", got, wantDeploy)
 			}

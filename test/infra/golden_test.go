@@ -41,7 +41,7 @@ func normalize(tp template) []byte {
 
 func TestGolden(t *testing.T) {
 	s := app(t)
-	for _, name := range []string{"dev", "staging", "prod", "dev-github", "staging-github", "prod-github", "dev-bootstrap", "staging-bootstrap", "prod-bootstrap"} {
+	for _, name := range []string{"dev", "staging", "prod", "dev-github", "staging-github", "prod-github", "dev-bootstrap", "staging-bootstrap", "prod-bootstrap", "dev-foundation", "staging-foundation", "prod-foundation"} {
 		t.Run(name, func(t *testing.T) {
 			tp := s.templates[name]
 			if stageName, ok := strings.CutSuffix(name, "-github"); ok {
@@ -49,6 +49,9 @@ func TestGolden(t *testing.T) {
 			}
 			if stageName, ok := strings.CutSuffix(name, "-bootstrap"); ok {
 				tp = s.bootstrap[stageName]
+			}
+			if stageName, ok := strings.CutSuffix(name, "-foundation"); ok {
+				tp = s.foundation[stageName]
 			}
 			got := normalize(tp)
 			want := testenv.WriteOrCompare(t, filepath.Join("testdata", name+".golden.json"), got)

@@ -21,13 +21,14 @@ func policy(t *testing.T, tp template, prefix string) []any {
 
 func TestExecutionRolePolicy(t *testing.T) {
 	forEachStage(t, func(t *testing.T, s settings.Stage, tp template) {
+		config, passphrase := serviceSecretRefs(s)
 		repo := fmt.Sprintf("arn:aws:ecr:%s:%s:repository/cdk-%s-container-assets-%s-%s", s.Region, s.Account, s.Bootstrap.Qualifier, s.Account, s.Region)
 		want := `[` +
 			`{"Action":["ecr:BatchCheckLayerAvailability","ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"],"Effect":"Allow","Resource":"` + repo + `"},` +
 			`{"Action":"ecr:GetAuthorizationToken","Effect":"Allow","Resource":"*"},` +
 			`{"Action":["logs:CreateLogStream","logs:PutLogEvents"],"Effect":"Allow","Resource":{"Fn::GetAtt":["Logs6819BB44","Arn"]}},` +
-			`{"Action":["secretsmanager:DescribeSecret","secretsmanager:GetSecretValue"],"Effect":"Allow","Resource":["` + s.Secrets.ConfigARN + `","` + s.Secrets.PassphraseARN + `"]}` +
-			`]`
+			`{"Action":["secretsmanager:DescribeSecret","secretsmanager:GetSecretValue"],"Effect":"Allow","Resource":[` + config + `,` + passphrase + `]}` +
+			keyStatement(s) + `]`
 		if got := jsonOf(policy(t, tp, "AppTaskExecutionRoleDefaultPolicy")); got != want {
 			t.Errorf("execution role statements:\n got %s\nwant %s", got, want)
 		}

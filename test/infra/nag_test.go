@@ -16,7 +16,11 @@ func TestNagAwsSolutions(t *testing.T) {
 	for name, b := range a.built {
 		t.Run(name, func(t *testing.T) {
 			pattern := assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))
-			for _, stack := range []awscdk.Stack{b.Stack, b.GitHub, b.Bootstrap} {
+			stacks := []awscdk.Stack{b.Stack, b.GitHub, b.Bootstrap}
+			if b.Foundation != nil {
+				stacks = append(stacks, b.Foundation)
+			}
+			for _, stack := range stacks {
 				annotations := assertions.Annotations_FromStack(stack)
 				noFinding(t, func() { annotations.HasNoError(jsii.String("*"), pattern) })
 				noFinding(t, func() { annotations.HasNoWarning(jsii.String("*"), pattern) })
@@ -25,6 +29,9 @@ func TestNagAwsSolutions(t *testing.T) {
 			maps.Copy(resources, a.templates[name]["Resources"].(map[string]any))
 			maps.Copy(resources, a.github[name]["Resources"].(map[string]any))
 			maps.Copy(resources, a.bootstrap[name]["Resources"].(map[string]any))
+			if f, ok := a.foundation[name]; ok {
+				maps.Copy(resources, f["Resources"].(map[string]any))
+			}
 			for id, r := range resources {
 				for _, s := range anySlice(get(r, "Metadata", "cdk_nag", "rules_to_suppress")) {
 					if reason, _ := get(s, "reason").(string); len(reason) < 40 {

@@ -69,7 +69,8 @@ func TestContainer(t *testing.T) {
 func TestSecretsOnlyInSecrets(t *testing.T) {
 	forEachStage(t, func(t *testing.T, s settings.Stage, tp template) {
 		c := container(t, tp)
-		want := fmt.Sprintf(`[{"Name":"VSYNC_CONFIG","ValueFrom":%q},{"Name":"VSYNC_PASSPHRASE","ValueFrom":%q}]`, s.Secrets.ConfigARN, s.Secrets.PassphraseARN)
+		config, passphrase := serviceSecretRefs(s)
+		want := fmt.Sprintf(`[{"Name":"VSYNC_CONFIG","ValueFrom":%s},{"Name":"VSYNC_PASSPHRASE","ValueFrom":%s}]`, config, passphrase)
 		if got := jsonOf(c["Secrets"]); got != want {
 			t.Errorf("Secrets = %s\nwant %s", got, want)
 		}

@@ -22,9 +22,17 @@ func TestInvalidSettingsFailSynth(t *testing.T) {
 		{"unknown stage", map[string]any{"keel:qa": map[string]any{}}, []string{`"keel:qa"`, `unknown stage "qa"`, "dev staging prod"}},
 		{"unknown setting", prod(map[string]any{"scaling": map[string]any{"maxTask": 3}}), []string{"keel:prod", `unknown field "maxTask"`}},
 		{"wrong type", prod(map[string]any{"task": map[string]any{"cpu": "big"}}), []string{"keel:prod", "task.cpu"}},
-		{"malformed secret ARN", prod(secrets("configArn", "keel/prod/vsync-config")), []string{"keel:prod.secrets.configArn", `"keel/prod/vsync-config"`, "complete secret ARN"}},
-		{"secret ARN without suffix", prod(secrets("passphraseArn", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:keel/prod/vsync-passphrase")), []string{"keel:prod.secrets.passphraseArn", "partial ARN", "AccessDenied"}},
-		{"malformed KMS ARN", prod(secrets("kmsKeyArn", "alias/vsync")), []string{"keel:prod.secrets.kmsKeyArn", "key ARN"}},
+		{"malformed secret ARN", prod(imported("configArn", "keel/prod/vsync-config")), []string{"keel:prod.secrets.configArn", `"keel/prod/vsync-config"`, "complete secret ARN"}},
+		{"secret ARN without suffix", prod(imported("passphraseArn", secretARN("eu-west-1", "123456789012", "keel/prod/vsync-passphrase"))), []string{"keel:prod.secrets.passphraseArn", "partial ARN", "AccessDenied"}},
+		{"partial ARN ending in a word", prod(imported("configArn", secretARN("eu-west-1", "123456789012", "keel/prod/vsync-config"))), []string{"keel:prod.secrets.configArn", "ends in -config", "complete ARN that describe-secret prints", "secrets.configName"}},
+		{"ARN not of the named secret", prod(imported("configArn", secretARN("eu-west-1", "123456789012", "keel/prod/vsync-config"), "configName", "keel/prod/vsync-config")), []string{"keel:prod.secrets.configArn", `secrets.configName = "keel/prod/vsync-config"`, "6-character suffix"}},
+		{"secret in another region", prod(imported("passphraseArn", secretARN("us-east-1", "123456789012", "keel/prod/vsync-passphrase-R4t5Y6"))), []string{"keel:prod.secrets.passphraseArn", "not in this stage's account 123456789012 and region eu-west-1", "create it there"}},
+		{"secret in another account", prod(imported("configArn", secretARN("eu-west-1", "999999999999", "keel/prod/vsync-config-Q1w2E3"))), []string{"keel:prod.secrets.configArn", "not in this stage's account 123456789012"}},
+		{"one imported secret", prod(secrets("configArn", secretARN("eu-west-1", "123456789012", "keel/prod/vsync-config-Q1w2E3"))), []string{`keel:prod.secrets.passphraseArn = ""`, "import both secrets", "make foundation"}},
+		{"key with the foundation's secrets", prod(secrets("kmsKeyArn", "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab")), []string{"keel:prod.secrets.kmsKeyArn", "foundation.customerManagedKey"}},
+		{"malformed KMS ARN", prod(imported("kmsKeyArn", "alias/vsync")), []string{"keel:prod.secrets.kmsKeyArn", "key ARN"}},
+		{"KMS key in another region", prod(imported("kmsKeyArn", "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab")), []string{"keel:prod.secrets.kmsKeyArn", "account 123456789012 in eu-west-1"}},
+		{"noncurrent versions kept forever", prod(map[string]any{"foundation": map[string]any{"noncurrentVersionDays": 0}}), []string{"keel:prod.foundation.noncurrentVersionDays = 0", "1 to 3650"}},
 		{"certificate in another region", prod(map[string]any{"certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/abc"}), []string{"keel:prod.certificateArn", "region eu-west-1"}},
 		{"cpu/memory pair", prod(map[string]any{"task": map[string]any{"cpu": 256, "memoryMiB": 4096}}), []string{"keel:prod.task.memoryMiB = 4096", "512, 1024, 2048"}},
 		{"cpu size", prod(map[string]any{"task": map[string]any{"cpu": 300}}), []string{"keel:prod.task.cpu = 300"}},
@@ -129,6 +137,22 @@ func deployment(settings map[string]any) map[string]any {
 
 func secrets(key, value string) map[string]any {
 	return map[string]any{"secrets": map[string]any{key: value}}
+}
+
+func secretARN(region, account, resource string) string {
+	return "arn:aws:secretsmanager:" + region + ":" + account + ":secret:" + resource
+}
+
+// imported is the import path with two good ARNs, then the given keys (key, value, ...).
+func imported(kv ...string) map[string]any {
+	sec := map[string]any{
+		"configArn":     secretARN("eu-west-1", "123456789012", "keel/prod/vsync-config-Q1w2E3"),
+		"passphraseArn": secretARN("eu-west-1", "123456789012", "keel/prod/vsync-passphrase-R4t5Y6"),
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		sec[kv[i]] = kv[i+1]
+	}
+	return map[string]any{"secrets": sec}
 }
 
 func drain(key string, value int) map[string]any {

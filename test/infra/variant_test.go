@@ -10,14 +10,16 @@ import (
 )
 
 const (
-	kmsKey  = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-	certARN = "arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"
+	kmsKey             = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	importedConfig     = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:team/staging/vsync-config-Q1w2E3"
+	importedPassphrase = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:team/staging/vsync-passphrase-R4t5Y6"
+	certARN            = "arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"
 )
 
 // stagingVariant overrides staging only, through the same context key cdk.json uses.
 var stagingVariant = map[string]any{"keel:staging": map[string]any{
 	"certificateArn": certARN,
-	"secrets":        map[string]any{"kmsKeyArn": kmsKey},
+	"secrets":        map[string]any{"configArn": importedConfig, "passphraseArn": importedPassphrase, "kmsKeyArn": kmsKey},
 	"network": map[string]any{
 		"vpcId":            "vpc-0123456789abcdef0",
 		"publicSubnetIds":  []any{"subnet-0000000000000000a", "subnet-0000000000000000b"},
@@ -44,6 +46,18 @@ func TestOverrideChangesOnlyItsStage(t *testing.T) {
 	}
 
 	tp := v.templates["staging"]
+	t.Run("imported secrets", func(t *testing.T) {
+		if v.built["staging"].Foundation != nil {
+			t.Error("a stage that imports its secrets still has a foundation stack")
+		}
+		want := `[{"Name":"VSYNC_CONFIG","ValueFrom":"` + importedConfig + `"},{"Name":"VSYNC_PASSPHRASE","ValueFrom":"` + importedPassphrase + `"}]`
+		if got := jsonOf(container(t, tp)["Secrets"]); got != want {
+			t.Errorf("Secrets = %s\nwant %s", got, want)
+		}
+		if strings.Contains(jsonOf(tp), "Fn::ImportValue") {
+			t.Error("the service still imports the foundation's exports")
+		}
+	})
 	t.Run("kms", func(t *testing.T) {
 		want := `{"Action":"kms:Decrypt","Condition":{"StringEquals":{"kms:ViaService":"secretsmanager.eu-west-1.amazonaws.com"}},"Effect":"Allow","Resource":"` + kmsKey + `"}`
 		if got := jsonOf(policy(t, tp, "AppTaskExecutionRoleDefaultPolicy")); !strings.Contains(got, want) {

@@ -25,9 +25,18 @@ type Finding struct {
 	Rule    string
 	Message string
 	Line    int
+	// Warning marks a finding that is reported but does not fail the check where it is found
+	// (a tag-only base: see CheckPins).
+	Warning bool
 }
 
-func (f Finding) String() string { return fmt.Sprintf("line %d: %s: %s", f.Line, f.Rule, f.Message) }
+func (f Finding) String() string {
+	level := ""
+	if f.Warning {
+		level = "warning: "
+	}
+	return fmt.Sprintf("line %d: %s%s: %s", f.Line, level, f.Rule, f.Message)
+}
 
 // Lint runs BuildKit's lint rules over dt (as `docker build --check` does) and returns their
 // warnings. A Dockerfile BuildKit cannot parse is an error.
@@ -62,8 +71,8 @@ type stubResolver struct{}
 
 func (stubResolver) ResolveImageConfig(_ context.Context, ref string, opt sourceresolver.Opt) (string, digest.Digest, []byte, error) {
 	platform := ocispecs.Platform{OS: "linux", Architecture: runtime.GOARCH}
-	if opt.Platform != nil {
-		platform = *opt.Platform
+	if opt.ImageOpt != nil && opt.ImageOpt.Platform != nil {
+		platform = *opt.ImageOpt.Platform
 	}
 	cfg, err := json.Marshal(ocispecs.Image{Platform: platform})
 	return ref, digest.FromBytes(cfg), cfg, err

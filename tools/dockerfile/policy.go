@@ -2,6 +2,7 @@ package dockerfile
 
 import (
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 
@@ -19,10 +20,11 @@ const (
 	runtimeUser = "65532:65532"
 )
 
-// Check returns every way dt breaks the policy: a Go builder matching go.mod that builds a
-// static, trimmed binary for the target architecture from the build platform, and a final
-// stage on distroless nonroot, running as 65532, with exec-form ENTRYPOINT and HEALTHCHECK
-// and no RUN.
+// Check returns every way dt breaks the policy: every image written name:tag or
+// name:tag@sha256:… (the tag-only form is a warning, see CheckPins), a Go builder matching
+// go.mod that builds a static, trimmed binary for the target architecture from the build
+// platform, and a final stage on distroless nonroot, running as 65532, with exec-form
+// ENTRYPOINT and HEALTHCHECK and no RUN.
 func (p Policy) Check(dt []byte) ([]Finding, error) {
 	stages, metaArgs, err := parse(dt)
 	if err != nil {
@@ -31,15 +33,18 @@ func (p Policy) Check(dt []byte) ([]Finding, error) {
 	if len(stages) < 2 {
 		return []Finding{{Rule: "multi-stage", Message: "want a builder stage and a runtime stage"}}, nil
 	}
-	var out []Finding
+	out, err := CheckPins(dt)
+	if err != nil {
+		return nil, err
+	}
 	add := func(rule string, line int, format string, a ...any) {
 		out = append(out, Finding{Rule: rule, Line: line, Message: fmt.Sprintf(format, a...)})
 	}
 	build, final := stages[0], stages[len(stages)-1]
 	out = append(out, p.checkBuilder(build, metaArgs, add)...)
 
-	if final.BaseName != runtimeBase {
-		add("runtime-base", line(final.Location), "final stage is FROM %s, want %s", final.BaseName, runtimeBase)
+	if base := (Image{Ref: final.BaseName}).Tagged(); base != runtimeBase {
+		add("runtime-base", line(final.Location), "final stage is FROM %s, want %s (optionally @sha256:…)", final.BaseName, runtimeBase)
 	}
 	var user, entrypoint, healthcheck bool
 	for _, c := range final.Commands {
@@ -70,16 +75,8 @@ func (p Policy) checkBuilder(build instructions.Stage, metaArgs []instructions.A
 	if build.Platform != "$BUILDPLATFORM" {
 		add("cross-compile", line(build.Location), "the builder must run FROM --platform=$BUILDPLATFORM and cross-compile for TARGETARCH")
 	}
-	goVersion := ""
-	for _, a := range metaArgs {
-		for _, kv := range a.Args {
-			if kv.Key == "GO_VERSION" && kv.Value != nil {
-				goVersion = *kv.Value
-			}
-		}
-	}
-	if goVersion != p.GoVersion || !strings.Contains(build.BaseName, "${GO_VERSION}") {
-		add("go-version", line(build.Location), "builder Go %q (from ARG GO_VERSION in the base image tag), want %s as in app/go.mod", goVersion, p.GoVersion)
+	if base := expandMetaArgs(build.BaseName, metaArgs); !p.goImage(base) {
+		add("go-version", line(build.Location), "builder FROM %s, want golang:%s[-variant] as in app/go.mod's go directive", base, p.GoVersion)
 	}
 	gb, err := goBuild(build)
 	if err != nil {
@@ -101,4 +98,28 @@ func (p Policy) checkBuilder(build instructions.Stage, metaArgs []instructions.A
 		add("module-cache", gb.Line, "mount a cache at /go/pkg/mod so module downloads survive rebuilds")
 	}
 	return nil
+}
+
+// goImage reports whether ref is the official Go image for p.GoVersion: golang:1.26,
+// golang:1.26-bookworm or golang:1.26.8-bookworm for go 1.26, with or without a digest.
+func (p Policy) goImage(ref string) bool {
+	name, tag, _ := Image{Ref: ref}.Split()
+	if name != "golang" && name != "docker.io/library/golang" {
+		return false
+	}
+	return tag == p.GoVersion || strings.HasPrefix(tag, p.GoVersion+"-") || strings.HasPrefix(tag, p.GoVersion+".")
+}
+
+// expandMetaArgs substitutes the global ARGs' defaults into a FROM reference, as BuildKit
+// does when no --build-arg overrides them.
+func expandMetaArgs(ref string, metaArgs []instructions.ArgCommand) string {
+	values := map[string]string{}
+	for _, a := range metaArgs {
+		for _, kv := range a.Args {
+			if kv.Value != nil {
+				values[kv.Key] = *kv.Value
+			}
+		}
+	}
+	return os.Expand(ref, func(k string) string { return values[k] })
 }

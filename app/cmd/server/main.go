@@ -85,7 +85,8 @@ func vaultOptions(lookupEnv func(string) (string, bool), log *slog.Logger) []vsy
 	return []vsync.Option{vsync.WithEnv(lookupEnv), vsync.WithWarnings(func(msg string) { log.Warn(msg) })}
 }
 
-// healthcheck probes the liveness endpoint on loopback: the image has no shell or curl.
+// healthcheck probes the liveness endpoint where the service listens (loopback when it listens
+// on every interface): the image has no shell or curl.
 func healthcheck(ctx context.Context, lookupEnv func(string) (string, bool)) error {
 	cfg, err := config.Load(lookupEnv)
 	if err != nil {
@@ -93,7 +94,7 @@ func healthcheck(ctx context.Context, lookupEnv func(string) (string, bool)) err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d/livez", cfg.Port), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+cfg.ProbeAddr()+"/livez", nil)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@
 //	vault prune              remove the bundles older than the live one (all their versions)
 //	vault status             compare a local env file with the published generation
 //	vault salt               print a new random salt for a new vault
+//	vault publish            push and token through the foundation's Secrets Manager secrets
 //
 // Writes use the standard AWS credential chain (environment, profile). Passphrases and secret
 // keys come from the environment or files, never from flags (shell history, process lists).
@@ -25,7 +26,7 @@ import (
 
 const usage = `usage: vault <command> [flags]   (vault <command> -h for its flags)
 
-commands: push, token, verify, rotate-passphrase, prune, status, salt
+commands: push, token, verify, rotate-passphrase, prune, status, salt, publish
 
 exit status: 0 ok, 1 failed, 2 bad input, 3 access denied, 4 S3 unreachable`
 
@@ -49,6 +50,7 @@ var commands = map[string]command{
 	"prune":             prune,
 	"status":            status,
 	"salt":              salt,
+	"publish":           publish,
 }
 
 func run(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) error {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +15,10 @@ import (
 
 type Config struct {
 	Port int
+	// ListenHost is the IP address the service listens on; empty (the default) is every
+	// interface, as in the task, where the load balancer reaches the task's network interface.
+	// make dev sets 127.0.0.1 so that the local stack is not reachable from the network.
+	ListenHost string
 	// LogLevel is the minimum level of the JSON logs.
 	LogLevel slog.Level
 	// BootTimeout bounds vsync.Open: past it the process exits non-zero.
@@ -37,6 +43,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	r := reader{lookup: lookup}
 	c := Config{
 		Port:              r.int("PORT", 8080),
+		ListenHost:        r.ip("LISTEN_HOST"),
 		LogLevel:          r.level("LOG_LEVEL", slog.LevelInfo),
 		BootTimeout:       r.duration("BOOT_TIMEOUT", 10*time.Second),
 		ShutdownBudget:    r.duration("SHUTDOWN_BUDGET", 20*time.Second),
@@ -60,6 +67,18 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		r.fail("DRAIN_DELAY", c.DrainDelay.String(), "use 0 or a duration below SHUTDOWN_BUDGET")
 	}
 	return c, errors.Join(r.errs...)
+}
+
+// ListenAddr is the address the service listens on.
+func (c Config) ListenAddr() string { return net.JoinHostPort(c.ListenHost, strconv.Itoa(c.Port)) }
+
+// ProbeAddr is where a probe inside the container or host reaches the service: the listen
+// address, or loopback when the service listens on every interface.
+func (c Config) ProbeAddr() string {
+	if c.ListenHost == "" {
+		return net.JoinHostPort("127.0.0.1", strconv.Itoa(c.Port))
+	}
+	return c.ListenAddr()
 }
 
 // reader collects one error per bad variable, naming it, its value and the fix.
@@ -90,6 +109,20 @@ func (r *reader) int(name string, def int) int {
 		r.fail(name, v, "use a whole number")
 	}
 	return n
+}
+
+// ip reads an IP address literal (no name: listening must not depend on DNS).
+func (r *reader) ip(name string) string {
+	v, ok := r.get(name)
+	if !ok {
+		return ""
+	}
+	addr, err := netip.ParseAddr(v)
+	if err != nil || addr.Zone() != "" {
+		r.fail(name, v, "use an IP address such as 127.0.0.1 or ::1, or leave it unset to listen on every interface")
+		return ""
+	}
+	return addr.String()
 }
 
 func (r *reader) duration(name string, def time.Duration) time.Duration {

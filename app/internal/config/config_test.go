@@ -16,6 +16,9 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if c.ListenAddr() != ":8080" || c.ProbeAddr() != "127.0.0.1:8080" {
+		t.Errorf("listen %q probe %q, want every interface, probed on loopback", c.ListenAddr(), c.ProbeAddr())
+	}
 	if c.Port != 8080 || c.LogLevel != slog.LevelInfo || c.BootTimeout != 10*time.Second || c.ShutdownBudget != 20*time.Second ||
 		c.DrainDelay != 0 || c.FreshnessInterval != 30*time.Second || strings.Join(c.Keys, ",") != "DATABASE_URL" {
 		t.Fatalf("defaults = %+v", c)
@@ -43,9 +46,20 @@ func TestErrorsNameVariableValueAndFix(t *testing.T) {
 		{map[string]string{"SHUTDOWN_BUDGET": "-1s"}, `SHUTDOWN_BUDGET="-1s": use a positive duration`},
 		{map[string]string{"DRAIN_DELAY": "30s"}, `DRAIN_DELAY="30s": use 0 or a duration below SHUTDOWN_BUDGET`},
 		{map[string]string{"LOG_LEVEL": "loud"}, `LOG_LEVEL="loud": use debug, info, warn or error`},
+		{map[string]string{"LISTEN_HOST": "localhost"}, `LISTEN_HOST="localhost": use an IP address such as 127.0.0.1`},
+		{map[string]string{"LISTEN_HOST": "127.0.0.1:80"}, `LISTEN_HOST="127.0.0.1:80": use an IP address`},
 	} {
 		if _, err := Load(env(tt.kv)); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%v: error %v, want %q", tt.kv, err, tt.want)
+		}
+	}
+}
+
+func TestListenHost(t *testing.T) {
+	for host, want := range map[string]string{"127.0.0.1": "127.0.0.1:9000", "::1": "[::1]:9000", " 0.0.0.0 ": "0.0.0.0:9000"} {
+		c, err := Load(env(map[string]string{"LISTEN_HOST": host, "PORT": "9000"}))
+		if err != nil || c.ListenAddr() != want || c.ProbeAddr() != want {
+			t.Errorf("LISTEN_HOST=%q: listen %q probe %q (%v), want %s", host, c.ListenAddr(), c.ProbeAddr(), err, want)
 		}
 	}
 }

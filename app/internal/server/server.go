@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/keelstack/keel/app/internal/buildinfo"
@@ -37,9 +36,9 @@ const freshnessCheckTimeout = 5 * time.Second
 // Run serves until ctx is cancelled, then drains. A boot failure is logged with its
 // explanation and returned wrapping ErrReported.
 func Run(ctx context.Context, cfg config.Config, log *slog.Logger, open Opener) error {
-	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.Port))
+	ln, err := net.Listen("tcp", cfg.ListenAddr())
 	if err != nil {
-		return fmt.Errorf("listen on port %d: %w (set PORT to a free port)", cfg.Port, err)
+		return fmt.Errorf("listen on %s: %w (set PORT to a free port, LISTEN_HOST to an address of this host)", cfg.ListenAddr(), err)
 	}
 	monitor := &health.Monitor{}
 	srv := newHTTPServer(cfg, log, monitor)

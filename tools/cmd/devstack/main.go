@@ -1,6 +1,7 @@
 // Command devstack is `make dev`: a local S3 server (versitygw) on loopback with a bucket and a
 // read-only user, a sample vault published and a token minted with the vault command (the
-// runbooks' commands), and the service running on them. Ctrl-C stops all of it.
+// runbooks' commands), and the service running on them, also on loopback only: a real vault
+// sits behind it, so nothing here is reachable from the network. Ctrl-C stops all of it.
 package main
 
 import (
@@ -26,6 +27,8 @@ import (
 const (
 	prefix    = "keel/dev/"
 	readerKey = "keel-dev-reader"
+	// loopback is where everything listens (vsynctest.LaunchVersityGW picks a loopback port).
+	loopback = "127.0.0.1"
 )
 
 func main() {
@@ -71,14 +74,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	server := exec.Command(serverBin)
-	server.Env = append(os.Environ(), fmt.Sprintf("PORT=%d", *port), "VSYNC_CONFIG="+token, "VSYNC_PASSPHRASE="+passphrase, "FRESHNESS_INTERVAL=5s")
+	server.Env = append(os.Environ(), fmt.Sprintf("PORT=%d", *port), "LISTEN_HOST="+loopback, "VSYNC_CONFIG="+token, "VSYNC_PASSPHRASE="+passphrase, "FRESHNESS_INTERVAL=5s")
 	server.Stdout, server.Stderr = stdout, stderr
 	if err := server.Start(); err != nil {
 		return err
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- server.Wait() }()
-	url := fmt.Sprintf("http://127.0.0.1:%d", *port)
+	url := fmt.Sprintf("http://%s:%d", loopback, *port)
 	if err := waitHealthy(ctx, url, exited); err != nil {
 		_ = server.Process.Kill()
 		return err
