@@ -68,6 +68,11 @@ func (l *loader) run(ctx context.Context) {
 		l.wg.Add(1)
 		go func() {
 			defer l.wg.Done()
+			// Staggered starts: at any moment the slow requests are spread evenly over their
+			// length, so a drain always meets some that have just begun.
+			if sleep(ctx, l.clock.scale(l.load.Longest)*time.Duration(i)/time.Duration(l.load.SlowClients)) != nil {
+				return
+			}
 			for ctx.Err() == nil {
 				l.send(http.MethodPost, "/api/v1/greetings", true, i)
 			}

@@ -56,7 +56,9 @@ type Options struct {
 const (
 	vaultPrefix = "keel/rehearsal/"
 	vaultSalt   = "rehearsalSaltRehearsal=="
-	// vaultIterations is what `vault token` mints by default.
+	// vaultIterations is what `vault token` mints by default. Key derivation is part of every
+	// boot; under a speed factor it is divided like the template's waits, so that the
+	// compressed grace period and health-check schedule meet a boot of the same proportion.
 	vaultIterations = 600_000
 )
 
@@ -77,7 +79,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	defer s3.Stop()
-	secrets, err := publishVault(ctx, s3)
+	secrets, err := publishVault(ctx, s3, max(1000, int(vaultIterations/o.Speed)))
 	if err != nil {
 		return nil, err
 	}
@@ -242,9 +244,9 @@ type vaultSecrets struct{ right, wrong []string }
 
 // publishVault publishes a vault on the local S3 server and returns the secrets ECS would
 // inject: the config token and the passphrase (and a wrong passphrase for the crash scenario).
-func publishVault(ctx context.Context, s3 *vsynctest.S3Server) (vaultSecrets, error) {
+func publishVault(ctx context.Context, s3 *vsynctest.S3Server, iterations int) (vaultSecrets, error) {
 	pass, wrong := random(), random()
-	cfg := s3.Config(vaultPrefix, "rehearsal", vaultSalt, vaultIterations)
+	cfg := s3.Config(vaultPrefix, "rehearsal", vaultSalt, iterations)
 	if _, err := vsync.Publish(ctx, s3.Store(), cfg, pass, vsync.Release{KV: map[string]string{"DATABASE_URL": "postgres://rehearsal@db/app"}}, time.Now()); err != nil {
 		return vaultSecrets{}, fmt.Errorf("publish the vault: %w", err)
 	}

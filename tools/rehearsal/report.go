@@ -134,7 +134,7 @@ func containerInterval(p Plan) time.Duration {
 
 // errorBound: a bad version answers at most ErrorShare of the requests it receives, and it
 // receives at most its traffic share of the requests sent in each phase (100 % for rolling
-// phases and the bake). Slack: one request per task for the fault proxies' rounding and the
+// phases, a rolling rollback and the bake). Slack: one request per task for the fault proxies' rounding and the
 // requests in flight when the phase changed.
 func (r *Report) errorBound(o Options, outs []outcome) {
 	if o.Scenario != ScenarioErrors {
@@ -152,7 +152,10 @@ func (r *Report) errorBound(o Options, outs []outcome) {
 		case strings.HasPrefix(ph.Phase, "PRODUCTION_TRAFFIC_SHIFT "):
 			pct, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimPrefix(ph.Phase, "PRODUCTION_TRAFFIC_SHIFT "), "%"), 64)
 			share = pct / 100
-		case ph.Phase == "ROLLING" || ph.Phase == "alarm bake" || ph.Phase == "BAKE_TIME" || ph.Phase == "ROLLBACK":
+		case ph.Phase == "ROLLING" || ph.Phase == "alarm bake" || ph.Phase == "BAKE_TIME":
+		case ph.Phase == "ROLLBACK" && o.Plan.Strategy == "ROLLING":
+			// New tasks keep serving until the rollback has replaced them; an ECS-native
+			// rollback re-weights to blue at once (6.4).
 		default:
 			continue // no traffic reaches the new version (before, SCALE_UP, after)
 		}
@@ -257,7 +260,7 @@ func (r *Report) WriteJSON(w io.Writer) error {
 // WriteTable writes the report for people.
 func (r *Report) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
-	fmt.Fprintf(tw, "rehearsal of %s: %s deployment, scenario %s, speed ×%g (template waits ÷%g; health-check timeouts and the stop timeout in real time), longest request %v\n\n",
+	fmt.Fprintf(tw, "rehearsal of %s: %s deployment, scenario %s, speed ×%g (template waits and the vault's key derivation ÷%g; health-check timeouts and the stop timeout in real time), longest request %v\n\n",
 		r.Stage, r.Strategy, r.Scenario, r.Speed, r.Speed, r.Longest)
 	fmt.Fprintln(tw, "TIME\tKIND\tTASK\tSTATE\tDETAIL")
 	for _, e := range r.Timeline {

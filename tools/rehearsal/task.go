@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -169,6 +171,7 @@ func (tk *task) startFaultProxy(healthPath string) error {
 	}
 	backend, _ := url.Parse("http://127.0.0.1:" + strconv.Itoa(tk.port))
 	rp := httputil.NewSingleHostReverseProxy(backend)
+	rp.ErrorLog = log.New(io.Discard, "", 0) // a refused connection is the 502 the balancer counts
 	f := tk.rev.Fault
 	var n atomic.Int64
 	tk.front = ln.Addr().String()
