@@ -18,9 +18,6 @@ type clock struct {
 // scale turns a template duration into real time.
 func (c clock) scale(d time.Duration) time.Duration { return time.Duration(float64(d) / c.speed) }
 
-// model turns real elapsed time into template time.
-func (c clock) model(d time.Duration) time.Duration { return time.Duration(float64(d) * c.speed) }
-
 // since is the real time since the rehearsal started.
 func (c clock) since() time.Duration { return time.Since(c.start) }
 
