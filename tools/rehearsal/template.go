@@ -25,10 +25,10 @@ type Plan struct {
 	// CanaryPercent and CanaryBake (CANARY), StepPercent and StepBake (LINEAR), Bake (all
 	// ECS-native strategies: both revisions up after 100 %).
 	CanaryPercent float64       `json:"canary_percent,omitempty"`
-	CanaryBake    time.Duration `json:"canary_bake,omitempty"`
+	CanaryBake    time.Duration `json:"canary_bake_ns,omitempty"`
 	StepPercent   float64       `json:"step_percent,omitempty"`
-	StepBake      time.Duration `json:"step_bake,omitempty"`
-	Bake          time.Duration `json:"bake,omitempty"`
+	StepBake      time.Duration `json:"step_bake_ns,omitempty"`
+	Bake          time.Duration `json:"bake_ns,omitempty"`
 	AlternateTG   bool          `json:"alternate_target_group"`
 
 	CircuitBreaker Switch  `json:"circuit_breaker"`
@@ -39,10 +39,10 @@ type Plan struct {
 	Unmeasured []string `json:"alarms_not_evaluated,omitempty"`
 
 	HealthCheck         TGHealthCheck     `json:"target_group_health_check"`
-	DeregistrationDelay time.Duration     `json:"deregistration_delay"`
-	GracePeriod         time.Duration     `json:"health_check_grace_period"`
+	DeregistrationDelay time.Duration     `json:"deregistration_delay_ns"`
+	GracePeriod         time.Duration     `json:"health_check_grace_period_ns"`
 	ContainerCheck      *ContainerCheck   `json:"container_health_check,omitempty"`
-	StopTimeout         time.Duration     `json:"stop_timeout"`
+	StopTimeout         time.Duration     `json:"stop_timeout_ns"`
 	Port                int               `json:"container_port"`
 	Env                 map[string]string `json:"environment"`
 }
@@ -56,8 +56,8 @@ type Switch struct {
 // TGHealthCheck is the target group's health check.
 type TGHealthCheck struct {
 	Path      string        `json:"path"`
-	Interval  time.Duration `json:"interval"`
-	Timeout   time.Duration `json:"timeout"`
+	Interval  time.Duration `json:"interval_ns"`
+	Timeout   time.Duration `json:"timeout_ns"`
 	Healthy   int           `json:"healthy_threshold"`
 	Unhealthy int           `json:"unhealthy_threshold"`
 	Matcher   string        `json:"matcher"`
@@ -66,10 +66,10 @@ type TGHealthCheck struct {
 // ContainerCheck is the essential container's health check.
 type ContainerCheck struct {
 	Command     []string      `json:"command"`
-	Interval    time.Duration `json:"interval"`
-	Timeout     time.Duration `json:"timeout"`
+	Interval    time.Duration `json:"interval_ns"`
+	Timeout     time.Duration `json:"timeout_ns"`
 	Retries     int           `json:"retries"`
-	StartPeriod time.Duration `json:"start_period"`
+	StartPeriod time.Duration `json:"start_period_ns"`
 }
 
 // Alarm is a CloudWatch alarm that the deployment watches.
@@ -79,7 +79,7 @@ type Alarm struct {
 	Statistic         string        `json:"statistic"`
 	Comparison        string        `json:"comparison"`
 	Threshold         float64       `json:"threshold"`
-	Period            time.Duration `json:"period"`
+	Period            time.Duration `json:"period_ns"`
 	EvaluationPeriods int           `json:"evaluation_periods"`
 	DatapointsToAlarm int           `json:"datapoints_to_alarm"`
 }

@@ -57,7 +57,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	versitygw := fs.String("versitygw", ".tools/bin/versitygw", "the versitygw binary (scripts/install-tools versitygw)")
 	rate := fs.Int("rate", 40, "steady client requests per second")
 	slow := fs.Int("slow-clients", 4, "clients sending slow uploads back to back")
-	longest := fs.Duration("longest", 0, "the longest request the stage should survive, template time (default: 80% of the deregistration delay)")
+	longest := fs.Duration("longest", 0, "the longest request the stage should survive, template time (default: half the deregistration delay)")
 	errorShare := fs.Float64("error-share", 0.5, "the share of requests the errors scenario fails")
 	settle := fs.Duration("settle", 2*time.Second, "real time under load before and after the deployment")
 	timeout := fs.Duration("timeout", 0, "give up after this much real time (default: 5 × the computed floor + 2 min)")
@@ -80,7 +80,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return usageError{err}
 	}
 	if *longest == 0 {
-		*longest = plan.DeregistrationDelay * 8 / 10
+		*longest = plan.DeregistrationDelay / 2
 	}
 	if *timeout == 0 {
 		*timeout = 2*time.Minute + time.Duration(5*float64(plan.DeregistrationDelay+plan.AlarmBake()+plan.Bake+plan.CanaryBake+10*plan.StepBake+plan.GracePeriod*3)/(*speed))
