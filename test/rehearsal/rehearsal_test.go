@@ -212,6 +212,18 @@ func canaryPlan(t *testing.T) rehearsal.Plan {
 		case "AWS::ElasticLoadBalancingV2::TargetGroup":
 			res["GreenTargetGroup"] = r
 			_ = id
+		case "AWS::CloudWatch::Alarm":
+			// An alarm on the blue target group alone would not see the canary: the
+			// fixture's alarms count both groups (no TargetGroup dimension).
+			props := r["Properties"].(map[string]any)
+			dims, _ := props["Dimensions"].([]any)
+			var kept []any
+			for _, d := range dims {
+				if d.(map[string]any)["Name"] != "TargetGroup" {
+					kept = append(kept, d)
+				}
+			}
+			props["Dimensions"] = kept
 		}
 	}
 	out, _ := json.Marshal(tpl)

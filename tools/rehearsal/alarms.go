@@ -3,6 +3,10 @@ package rehearsal
 import (
 	"context"
 	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -16,6 +20,7 @@ var metrics = map[string]bool{
 	"HTTPCode_ELB_5XX_Count":    true,
 	"RequestCount":              true,
 	"UnHealthyHostCount":        false,
+	"TargetResponseTime":        false,
 }
 
 type sample struct {
@@ -31,16 +36,46 @@ type metricStore struct {
 
 func newMetricStore() *metricStore { return &metricStore{samples: map[string][]sample{}} }
 
-func (m *metricStore) add(name string, v float64) {
+// add records a sample of target group g (0 or 1), also under the metric's name alone (both
+// groups).
+func (m *metricStore) add(name string, g int, v float64) {
+	now := time.Now()
 	m.mu.Lock()
-	m.samples[name] = append(m.samples[name], sample{time.Now(), v})
+	m.samples[name] = append(m.samples[name], sample{now, v})
+	key := name + "@" + strconv.Itoa(g)
+	m.samples[key] = append(m.samples[key], sample{now, v})
 	m.mu.Unlock()
+}
+
+// key names a query's series.
+func (q Query) key() string {
+	if q.TargetGroup < 0 {
+		return q.Metric
+	}
+	return q.Metric + "@" + strconv.Itoa(q.TargetGroup)
 }
 
 // datapoint is the statistic over [from, to); ok is false when there is no sample (missing data).
 func (m *metricStore) datapoint(name, stat string, from, to time.Time) (v float64, ok bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if pct, ok := strings.CutPrefix(stat, "p"); ok {
+		q, err := strconv.ParseFloat(pct, 64)
+		if err != nil {
+			return 0, false
+		}
+		var vals []float64
+		for _, s := range m.samples[name] {
+			if !s.at.Before(from) && s.at.Before(to) {
+				vals = append(vals, s.v)
+			}
+		}
+		if len(vals) == 0 {
+			return 0, false
+		}
+		slices.Sort(vals)
+		return vals[min(len(vals)-1, int(math.Ceil(q/100*float64(len(vals))))-1)], true
+	}
 	n := 0
 	for _, s := range m.samples[name] {
 		if s.at.Before(from) || !s.at.Before(to) {
@@ -108,12 +143,20 @@ func (a *alarms) watch(ctx context.Context, w *alarmWatch) {
 		case <-time.After(time.Until(from.Add(period))):
 		}
 		to := from.Add(period)
-		v, ok := a.metrics.datapoint(w.alarm.Metric, w.alarm.Statistic, from, to)
-		if ok && metrics[w.alarm.Metric] {
-			v *= a.clock.speed
+		vals := map[string]float64{}
+		for _, q := range w.alarm.Queries {
+			v, ok := a.metrics.datapoint(q.key(), q.Stat, from, to)
+			if !ok {
+				continue // missing: the expression sees no value (FILL decides)
+			}
+			if metrics[q.Metric] {
+				v *= a.clock.speed
+			}
+			vals[q.ID] = v
 		}
+		v := w.alarm.expr(vals)
 		from = to
-		a.evaluate(w, ok && breaches(w.alarm.Comparison, v, w.alarm.Threshold), v)
+		a.evaluate(w, !math.IsNaN(v) && breaches(w.alarm.Comparison, v, w.alarm.Threshold), v)
 	}
 }
 
@@ -169,10 +212,13 @@ func breaches(op string, v, threshold float64) bool {
 	return false
 }
 
-// sampleGauges records UnHealthyHostCount often enough for a Maximum over a scaled period.
+// sampleGauges records UnHealthyHostCount of each group often enough for a Maximum over a
+// scaled period.
 func sampleGauges(ctx context.Context, b *balancer, m *metricStore, every time.Duration) {
 	for {
-		m.add("UnHealthyHostCount", float64(b.unhealthyHosts()))
+		for g, n := range b.unhealthyHosts() {
+			m.add("UnHealthyHostCount", g, float64(n))
+		}
 		select {
 		case <-ctx.Done():
 			return

@@ -3,6 +3,7 @@ package rehearsal
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -194,15 +195,15 @@ func (b *balancer) stateOf(t *target) string {
 	return t.state
 }
 
-// unhealthyHosts is UnHealthyHostCount over both groups.
-func (b *balancer) unhealthyHosts() int {
+// unhealthyHosts is UnHealthyHostCount of each group.
+func (b *balancer) unhealthyHosts() [2]int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	n := 0
-	for _, g := range b.groups {
+	var n [2]int
+	for i, g := range b.groups {
 		for _, t := range g.targets {
 			if t.state == stateUnhealthy {
-				n++
+				n[i]++
 			}
 		}
 	}
@@ -260,23 +261,33 @@ func (b *balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	t, g := b.pick()
 	if t == nil {
 		// No routable target: the ALB answers 503 itself.
-		b.metrics.add("HTTPCode_ELB_5XX_Count", 1)
+		b.metrics.add("HTTPCode_ELB_5XX_Count", g, 1)
 		w.Header().Set(headerOrigin, "lb")
 		http.Error(w, "no healthy target in "+b.groups[g].name, http.StatusServiceUnavailable)
 		return
 	}
 	rec := &statusRecorder{ResponseWriter: w}
+	sent := &sentBody{ReadCloser: r.Body, at: time.Now()}
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = sent
+	}
 	defer func() {
 		b.mu.Lock()
 		t.inflight--
 		b.mu.Unlock()
 		switch {
 		case rec.Header().Get(headerOrigin) == "lb" || rec.status == 0:
-			b.metrics.add("HTTPCode_ELB_5XX_Count", 1)
-		case rec.status >= 500:
-			b.metrics.add("HTTPCode_Target_5XX_Count", 1)
+			b.metrics.add("HTTPCode_ELB_5XX_Count", g, 1)
+		default:
+			if rec.status >= 500 {
+				b.metrics.add("HTTPCode_Target_5XX_Count", g, 1)
+			}
+			// TargetResponseTime from the moment the request has left the balancer (its
+			// body fully sent) to the target's response headers (Inferred from its
+			// definition); real time, the app's own.
+			b.metrics.add("TargetResponseTime", g, rec.at.Sub(sent.done()).Seconds())
 		}
-		b.metrics.add("RequestCount", 1)
+		b.metrics.add("RequestCount", g, 1)
 	}()
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
@@ -288,20 +299,49 @@ func (b *balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
+	at     time.Time
 }
 
 func (s *statusRecorder) WriteHeader(code int) {
 	if s.status == 0 {
-		s.status = code
+		s.status, s.at = code, time.Now()
 	}
 	s.ResponseWriter.WriteHeader(code)
 }
 
 func (s *statusRecorder) Write(p []byte) (int, error) {
 	if s.status == 0 {
-		s.status = http.StatusOK
+		s.status, s.at = http.StatusOK, time.Now()
 	}
 	return s.ResponseWriter.Write(p)
+}
+
+// sentBody notes when the request body has been read to its end.
+type sentBody struct {
+	io.ReadCloser
+	at  time.Time
+	mu  sync.Mutex
+	eof time.Time
+}
+
+func (b *sentBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF {
+		b.mu.Lock()
+		b.eof = time.Now()
+		b.mu.Unlock()
+	}
+	return n, err
+}
+
+// done is when the body was sent, or when the request arrived if it had none.
+func (b *sentBody) done() time.Time {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.eof.IsZero() {
+		return b.at
+	}
+	return b.eof
 }
 
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }

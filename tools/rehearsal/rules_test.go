@@ -2,6 +2,7 @@ package rehearsal
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -78,12 +79,38 @@ func TestAlarmBakeAndCountScaling(t *testing.T) {
 		t.Errorf("alarm bake %v, want the longest window 5m", got)
 	}
 	m := newMetricStore()
-	m.add("HTTPCode_Target_5XX_Count", 1)
-	m.add("HTTPCode_Target_5XX_Count", 1)
+	m.add("HTTPCode_Target_5XX_Count", 0, 1)
+	m.add("HTTPCode_Target_5XX_Count", 0, 1)
 	if v, ok := m.datapoint("HTTPCode_Target_5XX_Count", "Sum", time.Now().Add(-time.Second), time.Now().Add(time.Second)); !ok || v != 2 {
 		t.Errorf("sum %g %v, want 2", v, ok)
 	}
 	if _, ok := m.datapoint("UnHealthyHostCount", "Maximum", time.Now().Add(-time.Second), time.Now()); ok {
 		t.Error("a metric without samples must be missing data")
+	}
+}
+
+// The progressive-delivery alarms' metric math: the worst target group's 5xx rate, counted
+// only above 20 requests.
+func TestMetricMath(t *testing.T) {
+	rate := "IF(FILL(requestsX, 0) >= 20, 100 * FILL(errorsX, 0) / FILL(requestsX, 1), 0)"
+	e, err := parseExpr("MAX([" + strings.ReplaceAll(rate, "X", "0") + ", " + strings.ReplaceAll(rate, "X", "1") + "])")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		vals map[string]float64
+		want float64
+	}{
+		{map[string]float64{"requests0": 100, "errors0": 5}, 5},
+		{map[string]float64{"requests0": 10, "errors0": 5}, 0},                     // below 20 requests
+		{map[string]float64{"requests0": 100, "requests1": 40, "errors1": 10}, 25}, // worst group
+		{map[string]float64{}, 0},                                                  // missing: FILL
+	} {
+		if got := e(c.vals); got != c.want {
+			t.Errorf("%v: %g, want %g", c.vals, got, c.want)
+		}
+	}
+	if _, err := parseExpr("ANOMALY_DETECTION_BAND(m1)"); err == nil {
+		t.Error("an unsupported function must be an error")
 	}
 }

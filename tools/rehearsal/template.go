@@ -82,6 +82,19 @@ type Alarm struct {
 	Period            time.Duration `json:"period_ns"`
 	EvaluationPeriods int           `json:"evaluation_periods"`
 	DatapointsToAlarm int           `json:"datapoints_to_alarm"`
+	// Math alarms: the metrics the expression reads, and the expression itself.
+	Queries    []Query `json:"queries,omitempty"`
+	Expression string  `json:"expression,omitempty"`
+	expr       expr
+}
+
+// Query is one metric of a metric-math alarm. TargetGroup is 0 for the service's target
+// group, 1 for the alternate one, -1 for both (no TargetGroup dimension).
+type Query struct {
+	ID          string `json:"id"`
+	Metric      string `json:"metric"`
+	Stat        string `json:"stat"`
+	TargetGroup int    `json:"target_group"`
 }
 
 // Window is how long the alarm needs to go to ALARM once its metric breaches throughout.
@@ -256,27 +269,25 @@ func (p *Plan) readService(res map[string]resource, svc obj) error {
 	}
 	cb := dc.get("DeploymentCircuitBreaker")
 	p.CircuitBreaker = Switch{cb.boolean("Enable"), cb.boolean("Rollback")}
+	lbs := svc.list("LoadBalancers")
+	if len(lbs) != 1 {
+		return fmt.Errorf("the service has %d load balancers: the rehearsal models one ALB target group (plus its alternate)", len(lbs))
+	}
+	groups := map[string]int{ref(lbs[0]["TargetGroupArn"]): 0, ref(lbs[0].get("AdvancedConfiguration")["AlternateTargetGroupArn"]): 1}
 	al := dc.get("Alarms")
 	p.AlarmSwitch = Switch{al.boolean("Enable"), al.boolean("Rollback")}
 	if p.AlarmSwitch.Enable {
 		names, _ := al["AlarmNames"].([]any)
 		for _, n := range names {
-			a, err := alarmFrom(res, ref(n))
+			a, err := alarmFrom(res, ref(n), groups)
 			if err != nil {
-				return err
-			}
-			if _, ok := metrics[a.Metric]; !ok {
-				p.Unmeasured = append(p.Unmeasured, a.ID+" ("+a.Metric+")")
+				p.Unmeasured = append(p.Unmeasured, ref(n)+": "+err.Error())
 				continue
 			}
 			p.Alarms = append(p.Alarms, a)
 		}
 	}
 	p.GracePeriod = seconds(svc.num("HealthCheckGracePeriodSeconds", 0))
-	lbs := svc.list("LoadBalancers")
-	if len(lbs) != 1 {
-		return fmt.Errorf("the service has %d load balancers: the rehearsal models one ALB target group (plus its alternate)", len(lbs))
-	}
 	p.Port = int(lbs[0].num("ContainerPort", 0))
 	p.AlternateTG = lbs[0].get("AdvancedConfiguration")["AlternateTargetGroupArn"] != nil
 	tgID := ref(lbs[0]["TargetGroupArn"])
@@ -339,19 +350,71 @@ func (p *Plan) readContainer(task obj) error {
 	return nil
 }
 
-func alarmFrom(res map[string]resource, id string) (Alarm, error) {
+// alarmFrom reads a deployment alarm: one metric, or metric math over metrics the balancer
+// measures. An alarm the rehearsal cannot evaluate is an error naming why.
+func alarmFrom(res map[string]resource, id string, groups map[string]int) (Alarm, error) {
 	r, ok := res[id]
 	if !ok || r.Type != "AWS::CloudWatch::Alarm" {
-		return Alarm{}, fmt.Errorf("deployment alarm %q is not an AWS::CloudWatch::Alarm of this template: the rehearsal evaluates only alarms it can see", id)
+		return Alarm{}, errors.New("not an AWS::CloudWatch::Alarm of this template")
 	}
 	a := r.Properties
 	out := Alarm{
-		ID: id, Metric: a.str("MetricName", ""), Statistic: a.str("Statistic", "Sum"),
+		ID: id, Metric: a.str("MetricName", ""), Statistic: a.str("Statistic", a.str("ExtendedStatistic", "")),
 		Comparison: a.str("ComparisonOperator", ""), Threshold: a.num("Threshold", 0),
 		Period: seconds(a.num("Period", 60)), EvaluationPeriods: int(a.num("EvaluationPeriods", 1)),
 	}
 	out.DatapointsToAlarm = int(a.num("DatapointsToAlarm", float64(out.EvaluationPeriods)))
+	if out.Metric != "" {
+		if _, ok := metrics[out.Metric]; !ok {
+			return Alarm{}, fmt.Errorf("metric %s is not measured locally", out.Metric)
+		}
+		out.Queries = []Query{{ID: "m", Metric: out.Metric, Stat: out.Statistic, TargetGroup: targetGroupOf(a, groups)}}
+		out.Expression = "m"
+	}
+	for _, m := range a.list("Metrics") {
+		if e := m.str("Expression", ""); e != "" {
+			if m["ReturnData"] == nil || m.boolean("ReturnData") {
+				out.Expression = e
+			}
+			continue
+		}
+		ms := m.get("MetricStat")
+		name := ms.get("Metric").str("MetricName", "")
+		if _, ok := metrics[name]; !ok {
+			return Alarm{}, fmt.Errorf("metric %s is not measured locally", name)
+		}
+		out.Period = seconds(ms.num("Period", 60))
+		out.Queries = append(out.Queries, Query{ID: m.str("Id", ""), Metric: name, Stat: ms.str("Stat", ""), TargetGroup: targetGroupOf(ms.get("Metric"), groups)})
+	}
+	// Named for the report: the first metric.
+	if out.Metric == "" && len(out.Queries) > 0 {
+		out.Metric = out.Queries[0].Metric
+	}
+	e, err := parseExpr(out.Expression)
+	if err != nil {
+		return Alarm{}, err
+	}
+	out.expr = e
 	return out, nil
+}
+
+// targetGroupOf reads a metric's TargetGroup dimension: {"Fn::GetAtt": [ID, "TargetGroupFullName"]}.
+func targetGroupOf(metric obj, groups map[string]int) int {
+	for _, d := range metric.list("Dimensions") {
+		if d.str("Name", "") != "TargetGroup" {
+			continue
+		}
+		if v, ok := d["Value"].(map[string]any); ok {
+			if ga, ok := v["Fn::GetAtt"].([]any); ok && len(ga) > 0 {
+				if id, _ := ga[0].(string); id != "" {
+					if g, ok := groups[id]; ok {
+						return g
+					}
+				}
+			}
+		}
+	}
+	return -1
 }
 
 func (p Plan) validate() error {
