@@ -154,7 +154,7 @@ func (a *alarms) watch(ctx context.Context, w *alarmWatch) {
 			}
 			vals[q.ID] = v
 		}
-		v := w.alarm.expr(vals)
+		v := w.alarm.value(vals)
 		from = to
 		a.evaluate(w, !math.IsNaN(v) && breaches(w.alarm.Comparison, v, w.alarm.Threshold), v)
 	}

@@ -110,7 +110,23 @@ func TestMetricMath(t *testing.T) {
 			t.Errorf("%v: %g, want %g", c.vals, got, c.want)
 		}
 	}
+	// The same as the alarm's Metrics: intermediate ids with ReturnData false.
+	a := Alarm{expr: mustParse(t, "MAX([rate0, rate1])"), steps: map[string]expr{
+		"rate0": mustParse(t, strings.ReplaceAll(rate, "X", "0")), "rate1": mustParse(t, strings.ReplaceAll(rate, "X", "1")),
+	}}
+	if got := a.value(map[string]float64{"requests1": 40, "errors1": 10}); got != 25 {
+		t.Errorf("alarm with intermediate expressions: %g, want 25", got)
+	}
 	if _, err := parseExpr("ANOMALY_DETECTION_BAND(m1)"); err == nil {
 		t.Error("an unsupported function must be an error")
 	}
+}
+
+func mustParse(t *testing.T, s string) expr {
+	t.Helper()
+	e, err := parseExpr(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
 }

@@ -86,6 +86,8 @@ type Alarm struct {
 	Queries    []Query `json:"queries,omitempty"`
 	Expression string  `json:"expression,omitempty"`
 	expr       expr
+	// steps are the expressions with ReturnData false, by id, that others read.
+	steps map[string]expr
 }
 
 // Query is one metric of a metric-math alarm. TargetGroup is 0 for the service's target
@@ -95,6 +97,20 @@ type Query struct {
 	Metric      string `json:"metric"`
 	Stat        string `json:"stat"`
 	TargetGroup int    `json:"target_group"`
+}
+
+// value computes the alarm's datapoint from its metrics' datapoints (missing ones absent):
+// the intermediate expressions first, as many passes as there are of them so that each sees
+// the ones it reads, then the returned expression.
+func (a Alarm) value(vals map[string]float64) float64 {
+	for range len(a.steps) {
+		for id, step := range a.steps {
+			if v := step(vals); !math.IsNaN(v) {
+				vals[id] = v
+			}
+		}
+	}
+	return a.expr(vals)
 }
 
 // Window is how long the alarm needs to go to ALARM once its metric breaches throughout.
@@ -371,11 +387,18 @@ func alarmFrom(res map[string]resource, id string, groups map[string]int) (Alarm
 		out.Queries = []Query{{ID: "m", Metric: out.Metric, Stat: out.Statistic, TargetGroup: targetGroupOf(a, groups)}}
 		out.Expression = "m"
 	}
+	out.steps = map[string]expr{}
 	for _, m := range a.list("Metrics") {
 		if e := m.str("Expression", ""); e != "" {
 			if m["ReturnData"] == nil || m.boolean("ReturnData") {
 				out.Expression = e
+				continue
 			}
+			step, err := parseExpr(e)
+			if err != nil {
+				return Alarm{}, err
+			}
+			out.steps[m.str("Id", "")] = step
 			continue
 		}
 		ms := m.get("MetricStat")
