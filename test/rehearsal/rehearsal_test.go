@@ -94,7 +94,7 @@ func TestPlanFromTemplate(t *testing.T) {
 		dev.HealthCheck.Path != "/healthz" || dev.HealthCheck.Interval != 10*time.Second ||
 		dev.DeregistrationDelay != 5*time.Second || dev.GracePeriod != 30*time.Second ||
 		dev.StopTimeout != 30*time.Second || dev.ContainerCheck == nil || dev.BreakerThreshold() != 3 ||
-		len(dev.Alarms) != 2 || dev.AlarmBake() != 3*time.Minute || dev.Env["SHUTDOWN_BUDGET"] != "20s" {
+		len(dev.Alarms) == 0 || len(dev.Unmeasured) > 0 || dev.AlarmBake() < time.Minute || dev.Env["SHUTDOWN_BUDGET"] != "20s" {
 		t.Errorf("dev plan: %+v", dev)
 	}
 	if p := plan(t, "prod"); p.DesiredCount != 3 || p.AlarmBake() != 2*time.Minute {
@@ -179,12 +179,15 @@ func TestInterruptCleansUp(t *testing.T) {
 	}
 }
 
-// canaryPlan is prod with an ECS-native canary: the DeploymentConfiguration and the
-// alternate target group as AWS::ECS::Service documents them (Strategy, CanaryConfiguration,
-// BakeTimeInMinutes, LoadBalancers[].AdvancedConfiguration), added by hand to the synthesized
-// prod template until the progressive-delivery branch synthesizes them.
+// canaryPlan is prod's ECS-native canary. Where the synthesized prod template has no
+// strategy yet (before the progressive-delivery branch is merged), it is added by hand as
+// AWS::ECS::Service documents it (Strategy, CanaryConfiguration, BakeTimeInMinutes,
+// LoadBalancers[].AdvancedConfiguration).
 func canaryPlan(t *testing.T) rehearsal.Plan {
 	t.Helper()
+	if p := plan(t, "prod"); p.Strategy == "CANARY" {
+		return p
+	}
 	b, err := os.ReadFile(templates["prod"])
 	if err != nil {
 		t.Fatal(err)
