@@ -2,9 +2,10 @@
 // stage's synthesized service template, runs the real server binaries as tasks on the real
 // vault (versitygw), puts a local load balancer that behaves as an ALB target group in front
 // of them, and deploys a new version the way ECS does, under client load, counting every
-// answer. The AWS rules it models are written next to the code with their rule number in
-// /work/shared/ecs-deployments.md (kept in the repository's docs as the deployment notes)
-// and their AWS source.
+// answer. The AWS rules it models are written next to the code with their rule number in the
+// team's deployment notes (ecs-deployments.md: "1.3" is section 1, rule 3) and their AWS
+// source key (ROLL, DRAIN, LBHC, TGHC, TGA, CB, ALM, SD, CAN, LIN, DC, CS, CDEF, ...: pages
+// of docs.aws.amazon.com's ECS developer guide, ECS API reference and ALB guide).
 package rehearsal
 
 import (
