@@ -167,3 +167,9 @@ check-stage:
 .PHONY: clean
 clean: ## remove build output (cdk.out, bin)
 	rm -rf cdk.out bin
+
+.PHONY: rehearse
+rehearse: check-stage ## rehearse STAGE's deployment locally from cdk.out (SCENARIO=good|crash|unhealthy|errors, SPEED=1)
+	@scripts/install-tools versitygw
+	@go build -o bin/rehearse ./tools/cmd/rehearse
+	bin/rehearse --stage '$(STAGE)' --cdk-out '$(CDK_OUT)' --scenario '$(or $(SCENARIO),good)' --speed '$(or $(SPEED),1)' --json '$(CDK_OUT)/rehearsal-$(STAGE).json' $(REHEARSE_FLAGS)
