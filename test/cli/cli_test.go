@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/keelstack/keel/test/internal/testenv"
-	"github.com/keelstack/keel/tools/dockerfile"
+	"github.com/keelstack/keel/tools/dockerfile/pin"
 )
 
 // offlineEnv is the process environment with no AWS credentials to find: none in the
@@ -79,7 +79,7 @@ func TestMakeSynth(t *testing.T) {
 	}
 	// Tag-only images are reported by synth with the line and the fix (make deploy's preflight).
 	dt, _ := os.ReadFile(filepath.Join(root, "Dockerfile"))
-	pins, err := dockerfile.CheckPins(dt)
+	pins, err := pin.Check(dt)
 	if err != nil {
 		t.Fatal(err)
 	}

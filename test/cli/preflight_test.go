@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/keelstack/keel/test/internal/testenv"
-	"github.com/keelstack/keel/tools/dockerfile"
+	"github.com/keelstack/keel/tools/dockerfile/pin"
 )
 
 // TestDeployPreflight runs make deploy as a user would, offline: staging and prod refuse a
@@ -26,11 +26,11 @@ func TestDeployPreflight(t *testing.T) {
 		t.Fatal(err)
 	}
 	tagOnly := regexp.MustCompile(`@sha256:[0-9a-f]{64}`).ReplaceAll(committed, nil)
-	pinned, _, err := dockerfile.Pin(tagOnly, func(string) (string, error) { return "sha256:" + strings.Repeat("0", 64), nil })
+	pinned, _, err := pin.Rewrite(tagOnly, func(string) (string, error) { return "sha256:" + strings.Repeat("0", 64), nil })
 	if err != nil {
 		t.Fatal(err)
 	}
-	images, err := dockerfile.Images(tagOnly)
+	images, err := pin.Images(tagOnly)
 	if err != nil || len(images) == 0 {
 		t.Fatalf("images: %v %v", images, err)
 	}

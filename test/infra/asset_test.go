@@ -16,7 +16,7 @@ import (
 
 	"github.com/keelstack/keel/infra/settings"
 	"github.com/keelstack/keel/test/internal/testenv"
-	"github.com/keelstack/keel/tools/dockerfile"
+	"github.com/keelstack/keel/tools/dockerfile/pin"
 )
 
 // TestImageAsset: each stage builds the root Dockerfile for its task's platform.
@@ -110,7 +110,7 @@ func TestImageHashIgnoresInfraAndTests(t *testing.T) {
 		t.Fatal(err)
 	}
 	pinTo := func(digit string) []byte {
-		dt, _, err := dockerfile.Pin(committed, func(string) (string, error) { return "sha256:" + strings.Repeat(digit, 64), nil })
+		dt, _, err := pin.Rewrite(committed, func(string) (string, error) { return "sha256:" + strings.Repeat(digit, 64), nil })
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -26,7 +26,7 @@ type Finding struct {
 	Message string
 	Line    int
 	// Warning marks a finding that is reported but does not fail the check where it is found
-	// (a tag-only base: see CheckPins).
+	// (a tag-only image: see package pin).
 	Warning bool
 }
 

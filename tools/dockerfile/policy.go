@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+
+	"github.com/keelstack/keel/tools/dockerfile/pin"
 )
 
 // Policy is this project's image policy.
@@ -21,7 +23,7 @@ const (
 )
 
 // Check returns every way dt breaks the policy: every image written name:tag or
-// name:tag@sha256:… (the tag-only form is a warning, see CheckPins), a Go builder matching
+// name:tag@sha256:… (the tag-only form is a warning, see package pin), a Go builder matching
 // go.mod that builds a static, trimmed binary for the target architecture from the build
 // platform, and a final stage on distroless nonroot, running as 65532, with exec-form
 // ENTRYPOINT and HEALTHCHECK and no RUN.
@@ -33,9 +35,13 @@ func (p Policy) Check(dt []byte) ([]Finding, error) {
 	if len(stages) < 2 {
 		return []Finding{{Rule: "multi-stage", Message: "want a builder stage and a runtime stage"}}, nil
 	}
-	out, err := CheckPins(dt)
+	pins, err := pin.Check(dt)
 	if err != nil {
 		return nil, err
+	}
+	var out []Finding
+	for _, pp := range pins {
+		out = append(out, Finding{Rule: "pinned-base", Line: pp.Image.Line, Message: pp.Message, Warning: pp.Warning})
 	}
 	add := func(rule string, line int, format string, a ...any) {
 		out = append(out, Finding{Rule: rule, Line: line, Message: fmt.Sprintf(format, a...)})
@@ -43,7 +49,7 @@ func (p Policy) Check(dt []byte) ([]Finding, error) {
 	build, final := stages[0], stages[len(stages)-1]
 	out = append(out, p.checkBuilder(build, metaArgs, add)...)
 
-	if base := (Image{Ref: final.BaseName}).Tagged(); base != runtimeBase {
+	if base := (pin.Image{Ref: final.BaseName}).Tagged(); base != runtimeBase {
 		add("runtime-base", line(final.Location), "final stage is FROM %s, want %s (optionally @sha256:…)", final.BaseName, runtimeBase)
 	}
 	var user, entrypoint, healthcheck bool
@@ -103,7 +109,7 @@ func (p Policy) checkBuilder(build instructions.Stage, metaArgs []instructions.A
 // goImage reports whether ref is the official Go image for p.GoVersion: golang:1.26,
 // golang:1.26-bookworm or golang:1.26.8-bookworm for go 1.26, with or without a digest.
 func (p Policy) goImage(ref string) bool {
-	name, tag, _ := Image{Ref: ref}.Split()
+	name, tag, _ := pin.Image{Ref: ref}.Split()
 	if name != "golang" && name != "docker.io/library/golang" {
 		return false
 	}

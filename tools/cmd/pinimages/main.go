@@ -23,7 +23,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
-	"github.com/keelstack/keel/tools/dockerfile"
+	"github.com/keelstack/keel/tools/dockerfile/pin"
 )
 
 func main() {
@@ -56,7 +56,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	resolve := func(tagged string) (string, error) { return resolveDigest(ctx, tagged, hosts) }
-	out, changed, err := dockerfile.Pin(dt, resolve)
+	out, changed, err := pin.Rewrite(dt, resolve)
 	if err != nil {
 		return fmt.Errorf("%s is unchanged:\n%w", *path, err)
 	}

@@ -20,7 +20,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
-	"github.com/keelstack/keel/tools/dockerfile"
+	"github.com/keelstack/keel/tools/dockerfile/pin"
 )
 
 // TestMain lets a test run the command as a process (PINIMAGES_MAIN=1), to see its exit status.
@@ -98,7 +98,7 @@ func repoDockerfile(t *testing.T) (path string, original []byte) {
 	return path, original
 }
 
-func pin(t *testing.T, args []string) (string, error) {
+func pinImages(t *testing.T, args []string) (string, error) {
 	t.Helper()
 	var out bytes.Buffer
 	err := run(context.Background(), args, &out, io.Discard)
@@ -111,7 +111,7 @@ func pin(t *testing.T, args []string) (string, error) {
 func TestPinRepositoryDockerfile(t *testing.T) {
 	reg := startRegistry(t)
 	path, original := repoDockerfile(t)
-	images, err := dockerfile.Images(original)
+	images, err := pin.Images(original)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func TestPinRepositoryDockerfile(t *testing.T) {
 		want[im.Ref] = reg.push(tag.RepositoryStr()+":"+tag.TagStr(), strings.HasPrefix(im.Ref, "golang:"))
 	}
 
-	out, err := pin(t, reg.flags(path))
+	out, err := pinImages(t, reg.flags(path))
 	if err != nil {
 		t.Fatalf("pin-images: %v", err)
 	}
@@ -144,18 +144,18 @@ func TestPinRepositoryDockerfile(t *testing.T) {
 	if !bytes.Equal(stripped, original) {
 		t.Errorf("pin-images changed more than the references:\n%s", pinned)
 	}
-	if f, err := dockerfile.CheckPins(pinned); err != nil || len(f) != 0 {
+	if f, err := pin.Check(pinned); err != nil || len(f) != 0 {
 		t.Errorf("the pinned Dockerfile still has pin findings: %v %v", f, err)
 	}
 
-	out, err = pin(t, reg.flags(path))
+	out, err = pinImages(t, reg.flags(path))
 	again, _ := os.ReadFile(path)
 	if err != nil || !bytes.Equal(again, pinned) || !strings.Contains(out, "every image in") {
 		t.Errorf("a second run is not a no-op: %v\n%s\n%s", err, out, again)
 	}
 
 	moved := reg.push("distroless/static-debian12:nonroot", false)
-	if _, err := pin(t, reg.flags(path)); err != nil {
+	if _, err := pinImages(t, reg.flags(path)); err != nil {
 		t.Fatal(err)
 	}
 	repinned, _ := os.ReadFile(path)
@@ -191,7 +191,7 @@ func TestMissingTag(t *testing.T) {
 
 func TestBadRegistryFlag(t *testing.T) {
 	path, _ := repoDockerfile(t)
-	if _, err := pin(t, []string{"--dockerfile", path, "--registry", "docker.io"}); err == nil || !strings.Contains(err.Error(), "want FROM=TO") {
+	if _, err := pinImages(t, []string{"--dockerfile", path, "--registry", "docker.io"}); err == nil || !strings.Contains(err.Error(), "want FROM=TO") {
 		t.Errorf("--registry without =: %v", err)
 	}
 }

@@ -6,7 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/keelstack/keel/tools/dockerfile"
+	"github.com/keelstack/keel/tools/dockerfile/pin"
 )
 
 // pinnedImages: the image asset is built from the Dockerfile at deploy time, so a tag-only
@@ -18,13 +18,13 @@ func pinnedImages(_ context.Context, t target) ([]problem, error) {
 	if err != nil {
 		return nil, err
 	}
-	findings, err := dockerfile.CheckPins(dt)
+	findings, err := pin.Check(dt)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	var out []problem
 	for _, f := range findings {
-		p := problem{where: fmt.Sprintf("Dockerfile:%d", f.Line), message: f.Message, blocking: !f.Warning || t.production()}
+		p := problem{where: fmt.Sprintf("Dockerfile:%d", f.Image.Line), message: f.Message, blocking: !f.Warning || t.production()}
 		if f.Warning && t.production() {
 			p.message += fmt.Sprintf(" (%s deploys only images pinned by digest)", t.stage)
 		}

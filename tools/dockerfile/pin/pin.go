@@ -1,16 +1,21 @@
-package dockerfile
+// Package pin finds the images a Dockerfile pulls and pins them by digest: it reports the
+// references written name:tag only (or malformed) and rewrites them to name:tag@sha256:….
+// It needs BuildKit's parser only, so that the preflight before synth and deploy builds fast.
+package pin
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"regexp"
 	"strings"
 
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 )
 
-// PinCommand is what turns tag-only references into pinned ones.
-const PinCommand = "make pin-images"
+// Command is what turns tag-only references into pinned ones.
+const Command = "make pin-images"
 
 // Image is an image the build pulls: a stage's base, or the BuildKit frontend named by the
 // `# syntax=` directive. Ref is written name:tag or name:tag@sha256:<64 hex>.
@@ -50,7 +55,11 @@ func (im Image) String() string {
 // Images lists the images dt pulls, in file order: the syntax frontend, then each stage's base
 // that is an image (not scratch, not an earlier stage).
 func Images(dt []byte) ([]Image, error) {
-	stages, _, err := parse(dt)
+	ast, err := parser.Parse(bytes.NewReader(dt))
+	if err != nil {
+		return nil, err
+	}
+	stages, _, err := instructions.Parse(ast.AST, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -70,45 +79,52 @@ func Images(dt []byte) ([]Image, error) {
 	return out, nil
 }
 
-// CheckPins returns a warning for each tag-only image and an error for each reference that
-// is not name:tag or name:tag@sha256:<64 hex>.
-func CheckPins(dt []byte) ([]Finding, error) {
+// Problem is an image reference that is tag-only (a Warning) or not well formed.
+type Problem struct {
+	Image   Image
+	Message string
+	Warning bool
+}
+
+// Check returns a warning for each tag-only image and an error for each reference that is
+// not name:tag or name:tag@sha256:<64 hex>.
+func Check(dt []byte) ([]Problem, error) {
 	images, err := Images(dt)
 	if err != nil {
 		return nil, err
 	}
-	var out []Finding
+	var out []Problem
 	for _, im := range images {
-		if f, bad := checkPin(im); bad {
-			out = append(out, f)
+		if p, bad := check(im); bad {
+			out = append(out, p)
 		}
 	}
 	return out, nil
 }
 
-func checkPin(im Image) (Finding, bool) {
-	f := Finding{Rule: "pinned-base", Line: im.Line}
+func check(im Image) (Problem, bool) {
+	f := Problem{Image: im}
 	_, tag, digest := im.Split()
 	switch {
 	case tag == "":
-		f.Message = fmt.Sprintf("%s has no tag: write name:tag so that readers and Dependabot know what it tracks, then run %s", im, PinCommand)
+		f.Message = fmt.Sprintf("%s has no tag: write name:tag so that readers and Dependabot know what it tracks, then run %s", im, Command)
 	case !im.Pinned():
 		f.Warning = true
-		f.Message = fmt.Sprintf("%s is a tag without a digest, so two builds of one commit can use different images: run %s where the registries are reachable and commit the result", im, PinCommand)
+		f.Message = fmt.Sprintf("%s is a tag without a digest, so two builds of one commit can use different images: run %s where the registries are reachable and commit the result", im, Command)
 	case !sha256Digest.MatchString(digest):
-		f.Message = fmt.Sprintf("%s: %q is not a sha256 digest (sha256: and 64 lowercase hex digits): run %s", im, digest, PinCommand)
+		f.Message = fmt.Sprintf("%s: %q is not a sha256 digest (sha256: and 64 lowercase hex digits): run %s", im, digest, Command)
 	case strings.Contains(im.Ref, "$"):
-		f.Message = fmt.Sprintf("%s: a digest pins exactly one tag, so a build argument in the reference would change nothing: write the tag literally and run %s", im, PinCommand)
+		f.Message = fmt.Sprintf("%s: a digest pins exactly one tag, so a build argument in the reference would change nothing: write the tag literally and run %s", im, Command)
 	default:
-		return Finding{}, false
+		return Problem{}, false
 	}
 	return f, true
 }
 
-// Pin rewrites every image reference of dt to name:tag@<digest of name:tag> as resolve
+// Rewrite rewrites every image reference of dt to name:tag@<digest of name:tag> as resolve
 // answers, keeping everything else byte for byte. It returns the new file and the images
 // whose reference changed. Nothing is rewritten unless every image resolves.
-func Pin(dt []byte, resolve func(tagged string) (string, error)) ([]byte, []Image, error) {
+func Rewrite(dt []byte, resolve func(tagged string) (string, error)) ([]byte, []Image, error) {
 	images, err := Images(dt)
 	if err != nil {
 		return nil, nil, err
@@ -166,4 +182,11 @@ func replaceToken(line *string, old, new string) bool {
 		}
 		from = end
 	}
+}
+
+func line(loc []parser.Range) int {
+	if len(loc) == 0 {
+		return 0
+	}
+	return loc[0].Start.Line
 }
