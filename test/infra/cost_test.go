@@ -54,8 +54,8 @@ func TestCostOfDefaultStages(t *testing.T) {
 			"App logs stored":          {1 * 0.5 * 7 / days * logStore, 2 * 0.5 * 7 / days * logStore},
 			"VPC flow logs ingested":   {0.5 * logIngest, 0.5 * logIngest},
 			"VPC flow logs stored":     {0.5 * 7 / days * logStore, 0.5 * 7 / days * logStore},
-			"Secrets Manager secrets":  {2 * secret, 2 * secret}, // the two imported by ARN
-			"Access logs stored (S3)":  {1 * hours * 3600 * 70 / gib * 7 / days * s3GB, 1 * hours * 3600 * 70 / gib * 7 / days * s3GB},
+			"Secrets Manager secrets":  {4 * secret, 4 * secret}, // the smoke token; the foundation\'s config, passphrase and reader secrets
+			"Access logs stored (S3)":  {1 * hours * 3600 * 70 / gib * (7 + 1) / days * s3GB, 1 * hours * 3600 * 70 / gib * (7 + 1) / days * s3GB},
 		},
 		// staging: 2–4 tasks of 0.5 vCPU / 1 GB, 1 NAT with its Elastic IP, 30-day logs, Container
 		// Insights. Usage: 5 req/s, 1 new conn/s, 50 active, 1 GB app logs a task, 1 GB flow logs,
@@ -75,11 +75,11 @@ func TestCostOfDefaultStages(t *testing.T) {
 			"VPC flow logs stored":                {1 * 30 / days * logStore, 1 * 30 / days * logStore},
 			"Container Insights metrics":          {30 * metric, 30 * metric},
 			"Container Insights performance logs": {2 * 0.1 * logIngest, 4 * 0.1 * logIngest},
-			"Secrets Manager secrets":             {2 * secret, 2 * secret},
-			"Access logs stored (S3)":             {5 * hours * 3600 * 70 / gib * 30 / days * s3GB, 5 * hours * 3600 * 70 / gib * 30 / days * s3GB},
+			"Secrets Manager secrets":             {4 * secret, 4 * secret}, // the smoke token; the foundation\'s config, passphrase and reader secrets
+			"Access logs stored (S3)":             {5 * hours * 3600 * 70 / gib * (30 + 1) / days * s3GB, 5 * hours * 3600 * 70 / gib * (30 + 1) / days * s3GB},
 		},
-		// prod: 3–12 tasks of 1 vCPU / 2 GB, 2 NATs with their Elastic IPs, 90-day logs, Container
-		// Insights. Usage: 50 req/s, 10 new conn/s, 500 active, 2 GB app logs a task, 5 GB flow
+		// prod: 3–12 tasks of 1 vCPU / 2 GB, 2 NATs with their Elastic IPs, 365-day logs (the
+		// compliance profile), Container Insights, the log key and the vault's key. Usage: 50 req/s, 10 new conn/s, 500 active, 2 GB app logs a task, 5 GB flow
 		// logs, 100 GB through NAT.
 		"prod": {
 			"Fargate vCPU (ARM64)":                {3 * 1 * hours * vcpuARM, 12 * 1 * hours * vcpuARM},
@@ -91,13 +91,14 @@ func TestCostOfDefaultStages(t *testing.T) {
 			"Public IPv4 addresses":               {(2 + 2) * hours * ipv4Hour, (2 + 2) * hours * ipv4Hour},
 			"CloudWatch alarm metrics":            {(4 + 4 + 2 + 2) * alarm, (4 + 4 + 2 + 2) * alarm}, // 4 one-metric alarms; 5xx rate (2 × 2), p99 and unhealthy hosts (2 each) over both target groups
 			"App logs ingested":                   {3 * 2 * logIngest, 12 * 2 * logIngest},
-			"App logs stored":                     {3 * 2 * 90 / days * logStore, 12 * 2 * 90 / days * logStore},
+			"App logs stored":                     {3 * 2 * 365 / days * logStore, 12 * 2 * 365 / days * logStore},
 			"VPC flow logs ingested":              {5 * logIngest, 5 * logIngest},
-			"VPC flow logs stored":                {5 * 90 / days * logStore, 5 * 90 / days * logStore},
+			"VPC flow logs stored":                {5 * 365 / days * logStore, 5 * 365 / days * logStore},
 			"Container Insights metrics":          {30 * metric, 30 * metric},
 			"Container Insights performance logs": {3 * 0.1 * logIngest, 12 * 0.1 * logIngest},
-			"Secrets Manager secrets":             {2 * secret, 2 * secret},
-			"Access logs stored (S3)":             {50 * hours * 3600 * 70 / gib * 90 / days * s3GB, 50 * hours * 3600 * 70 / gib * 90 / days * s3GB},
+			"KMS customer-managed keys":           {2 * kmsKeyMonth, 2 * kmsKeyMonth},
+			"Secrets Manager secrets":             {4 * secret, 4 * secret}, // the smoke token; the foundation\'s config, passphrase and reader secrets
+			"Access logs stored (S3)":             {50 * hours * 3600 * 70 / gib * (365 + 1) / days * s3GB, 50 * hours * 3600 * 70 / gib * (365 + 1) / days * s3GB},
 		},
 	}
 	for _, st := range stages {
