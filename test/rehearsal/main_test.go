@@ -5,11 +5,9 @@ package rehearsal
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -28,18 +26,7 @@ var scratch = filepath.Join(os.TempDir(), fmt.Sprintf("keel-rehearsal-test-%d", 
 // TestMain re-executes the binary with CDK_VALIDATION=false (jsii reads the environment at
 // package init; see test/infra), synthesizes the templates once, and builds the binaries.
 func TestMain(m *testing.M) {
-	if os.Getenv("CDK_VALIDATION") == "" {
-		cmd := exec.Command(os.Args[0], os.Args[1:]...)
-		cmd.Env = append(os.Environ(), "CDK_VALIDATION=false", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20")
-		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-		if err := cmd.Run(); err != nil {
-			if exit := (*exec.ExitError)(nil); errors.As(err, &exit) {
-				os.Exit(exit.ExitCode())
-			}
-			panic(err)
-		}
-		os.Exit(0)
-	}
+	testenv.WithoutTemplateValidation()
 	if err := os.MkdirAll(scratch, 0o700); err != nil {
 		panic(err)
 	}

@@ -110,3 +110,24 @@ func GoModuleDir(t testing.TB, module string) string {
 	}
 	return info.Dir
 }
+
+// WithoutTemplateValidation re-executes the test binary with CDK_VALIDATION=false and exits
+// with its status, unless this already is that run. jsii reads the environment when its
+// package initialises, so setting it from inside the process has no effect; the built-in
+// template validation (seconds and hundreds of MB per synth) runs instead in the CLI test and
+// in `make synth`.
+func WithoutTemplateValidation() {
+	if os.Getenv("CDK_VALIDATION") != "" {
+		return
+	}
+	cmd := exec.Command(os.Args[0], os.Args[1:]...)
+	cmd.Env = append(os.Environ(), "CDK_VALIDATION=false", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20")
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		if exit := (*exec.ExitError)(nil); errors.As(err, &exit) {
+			os.Exit(exit.ExitCode())
+		}
+		panic(err)
+	}
+	os.Exit(0)
+}
