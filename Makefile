@@ -60,7 +60,7 @@ deploy: check-stage ## deploy STAGE's service stack after the preflight checks (
 	@$(MAKE) -s preflight STAGE='$(STAGE)'
 	@scripts/require-aws-credentials deploy
 	@scripts/install-tools cdk
-	@scripts/deployment-alarms-clear keel-$(STAGE)
+	@region=$$($(keel_stage) region); AWS_REGION="$$region" AWS_DEFAULT_REGION="$$region" scripts/deployment-alarms-clear keel-$(STAGE)
 	$(CDK) deploy $(cdk_app) '$(STAGE)/Service' --no-notices $(DEPLOY_FLAGS)
 
 .PHONY: deploy-roles

@@ -54,16 +54,27 @@ func TestMakeSynth(t *testing.T) {
 	}
 	var report struct {
 		PluginReports []struct {
-			PluginName           string `json:"pluginName"`
-			Violations           []any  `json:"violations"`
-			SuppressedViolations []any  `json:"suppressedViolations"`
+			PluginName string `json:"pluginName"`
+			Violations []struct {
+				RuleName string `json:"ruleName"`
+			} `json:"violations"`
+			SuppressedViolations []any `json:"suppressedViolations"`
 		} `json:"pluginReports"`
 	}
 	if err := json.Unmarshal(b, &report); err != nil {
 		t.Fatal(err)
 	}
+	// The one finding expected: the defaults put every stage in one account, which synth warns
+	// about (the warning is asserted below) and the report lists as the annotation it is.
+	const accountLayout = "Annotation::keel:account-layout"
 	for _, r := range report.PluginReports {
-		if len(r.Violations)+len(r.SuppressedViolations) > 0 {
+		findings := len(r.SuppressedViolations)
+		for _, v := range r.Violations {
+			if v.RuleName != accountLayout {
+				findings++
+			}
+		}
+		if findings > 0 {
 			t.Errorf("%s reports findings:\n%s", r.PluginName, b)
 		}
 	}

@@ -35,11 +35,20 @@ func TestThreeCommandsThroughMake(t *testing.T) {
 	if err := os.WriteFile(fakeCDK, []byte("#!/bin/sh\necho \"$*\" >> "+calls+"\n"), 0o700); err != nil {
 		t.Fatal(err)
 	}
+	// The AWS CLI that make deploy's alarm check calls: the service stack does not exist yet.
+	bin := filepath.Join(dir, "bin")
+	fakeAWS := "#!/bin/sh\necho \"An error occurred (ValidationError) when calling the DescribeStacks operation: Stack with id keel-dev does not exist\" >&2\nexit 254\n"
+	if err := os.MkdirAll(bin, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(bin, "aws"), []byte(fakeAWS), 0o700); err != nil {
+		t.Fatal(err)
+	}
 	envFile := filepath.Join(dir, ".env.dev")
 	if err := os.WriteFile(envFile, []byte("DATABASE_URL=postgres://app:make-secret@db/app\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	env := offlineEnv("AWS_ACCESS_KEY_ID="+vsynctest.AccessKey, "AWS_SECRET_ACCESS_KEY="+vsynctest.SecretKey,
+	env := offlineEnv("PATH="+bin+":"+os.Getenv("PATH"), "AWS_ACCESS_KEY_ID="+vsynctest.AccessKey, "AWS_SECRET_ACCESS_KEY="+vsynctest.SecretKey,
 		"KEEL_SECRETS_ENDPOINT="+sm.Endpoint, "VAULT_SECRETS_ENDPOINT="+sm.Endpoint, "VAULT_ENDPOINT="+s3.Endpoint)
 	runMake := func(args ...string) (string, error) {
 		return runIn(t, root, env, "make", append([]string{"-s", "CDK=" + fakeCDK}, args...)...)
