@@ -118,8 +118,22 @@ type publishWrite struct {
 	now       time.Time
 }
 
+// bundleAttempts bounds how many timestamps a publish tries for its bundle. A bundle key can be
+// taken by a publish that died after its bundle write (nothing names that bundle) or by one
+// racing this one; either way the next second is free to try, and the conditional manifest
+// write still decides which of two live publishes wins.
+const bundleAttempts = 3
+
 func (w *publishWrite) run() (Published, error) {
-	if err := w.writeBundle(); err != nil {
+	var err error
+	for range bundleAttempts {
+		if err = w.writeBundle(); !errors.Is(err, errBundleTaken) {
+			break
+		}
+		w.next.TS = nextTS(w.next.TS, w.now)
+		w.bundleKey = w.cfg.Prefix + bundlePfx + w.next.TS
+	}
+	if err != nil {
 		return Published{}, err
 	}
 	if err := w.writeManifest(); err != nil {
@@ -143,6 +157,9 @@ func (w *publishWrite) verifyCtx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(w.ctx), verifyTimeout)
 }
 
+// errBundleTaken marks a bundle key that holds another publish's bundle.
+var errBundleTaken = errors.New("vsync: bundle key taken")
+
 // writeBundle creates v=<ts>. On an error it reads the key back: the bundle is ours when it
 // holds exactly our envelope (a lost response, then a retry answered 412); a different body
 // means another publish took the same timestamp.
@@ -159,7 +176,7 @@ func (w *publishWrite) writeBundle() error {
 		w.recovered("bundle", err, "the store holds this publish's bundle")
 		return nil
 	case rerr == nil:
-		return w.fail(NotPublished, "bundle", fmt.Sprintf("%s already holds another publish's bundle (a concurrent publish in the same second): retry", w.bundleKey), err)
+		return w.fail(NotPublished, "bundle", fmt.Sprintf("%s already holds another publish's bundle (a concurrent publish, or one that died after writing it): retry", w.bundleKey), fmt.Errorf("%w: %w", errBundleTaken, err))
 	case errors.Is(rerr, ErrObjectNotFound):
 		return w.fail(NotPublished, "bundle", "the bundle was not stored: retry", err)
 	default:

@@ -256,3 +256,27 @@ func TestPublishOutcomes(t *testing.T) {
 		}
 	})
 }
+
+// TestPublishAfterADeadPublish: a publish that died after writing its bundle leaves that key
+// taken; the next publish in the same second takes the next one and succeeds.
+func TestPublishAfterADeadPublish(t *testing.T) {
+	store := vsynctest.NewMemStore()
+	cfg := testConfig("p/")
+	now := time.Date(2026, 5, 23, 11, 42, 1, 0, time.UTC)
+	if _, err := vsync.Publish(context.Background(), store, cfg, testPass, testRelease, now.Add(-time.Hour), lowFloor); err != nil {
+		t.Fatal(err)
+	}
+	orphan := "p/v=" + vsync.Timestamp(now)
+	store.Put(orphan, []byte("RQE1 a bundle nothing names"))
+	p, err := vsync.Publish(context.Background(), store, cfg, testPass, testRelease, now, lowFloor)
+	if err != nil {
+		t.Fatalf("publish next to an orphaned bundle: %v", err)
+	}
+	if want := vsync.Timestamp(now.Add(time.Second)); p.TS != want || p.Generation != 2 {
+		t.Fatalf("published %s gen %d, want %s gen 2", p.TS, p.Generation, want)
+	}
+	c, err := vsync.OpenWith(context.Background(), mustBlob(t, cfg), testPass, vsync.WithFetcher(store))
+	if err != nil || c.Generation() != 2 {
+		t.Fatalf("open after the publish: gen %v, %v", c, err)
+	}
+}

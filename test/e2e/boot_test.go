@@ -55,7 +55,7 @@ func TestBootCannotHang(t *testing.T) {
 	})
 	t.Run("SIGTERM during key derivation", func(t *testing.T) {
 		p := start(t, append(slowVault(t), "BOOT_TIMEOUT=5m"))
-		time.Sleep(time.Second) // the objects are fetched in milliseconds; the derivation runs
+		time.Sleep(tenth) // the objects are fetched in milliseconds; the derivation runs ten tenths
 		signalled := time.Now()
 		p.signal(t)
 		if code := p.exit(t, time.Minute); code != 0 {
