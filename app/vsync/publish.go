@@ -177,6 +177,10 @@ func (w *publishWrite) writeBundle() error {
 		return nil
 	case rerr == nil:
 		return w.fail(NotPublished, "bundle", fmt.Sprintf("%s already holds another publish's bundle (a concurrent publish, or one that died after writing it): retry", w.bundleKey), fmt.Errorf("%w: %w", errBundleTaken, err))
+	case errors.Is(rerr, ErrObjectNotFound) && errors.Is(err, ErrPreconditionFailed):
+		// Refused as existing, yet not readable: a versioned bucket whose current version of
+		// the key is the delete marker of a removed bundle (a failed publish in this second).
+		return w.fail(NotPublished, "bundle", fmt.Sprintf("%s is taken by a removed bundle: retry", w.bundleKey), fmt.Errorf("%w: %w", errBundleTaken, err))
 	case errors.Is(rerr, ErrObjectNotFound):
 		return w.fail(NotPublished, "bundle", "the bundle was not stored: retry", err)
 	default:

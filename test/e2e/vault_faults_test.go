@@ -142,6 +142,9 @@ func (b *faultBench) run(t *testing.T, env []string, proxy *vsynctest.FaultProxy
 		}
 		err := <-done
 		r.code = exitStatus(t, err)
+		if r.killed && !proxy.Quiesce(10*time.Second) {
+			t.Fatal("the fault proxy was still serving the killed command's requests after 10s")
+		}
 	} else {
 		r.code = exitStatus(t, cmd.Wait())
 	}

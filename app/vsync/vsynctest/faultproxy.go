@@ -94,9 +94,10 @@ type FaultProxy struct {
 	done     chan struct{}
 	once     sync.Once
 
-	mu    sync.Mutex
-	rules []*rule
-	log   []Request
+	mu       sync.Mutex
+	rules    []*rule
+	log      []Request
+	inFlight int
 }
 
 // NewFaultProxy starts a proxy in front of upstream (an http:// endpoint). Close stops it.
@@ -189,6 +190,29 @@ func (p *FaultProxy) pick(method, key string) Rule {
 	return picked
 }
 
+// Quiesce waits, at most timeout, until the proxy has served nothing for a few polls in a row:
+// a client killed mid-command may have sent requests that still reach the server after it
+// died, and a test reads the store's state only after them. It reports whether it got quiet.
+func (p *FaultProxy) Quiesce(timeout time.Duration) bool {
+	const poll, quietPolls = 50 * time.Millisecond, 4
+	deadline := time.Now().Add(timeout)
+	for quiet := 0; quiet < quietPolls; {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(poll)
+		p.mu.Lock()
+		busy := p.inFlight > 0
+		p.mu.Unlock()
+		if busy {
+			quiet = 0
+		} else {
+			quiet++
+		}
+	}
+	return true
+}
+
 // record logs req when it arrives (so that a test sees a fault as soon as its client gave
 // up) and returns a setter for the status the client got.
 func (p *FaultProxy) record(req Request) func(status int) {
@@ -206,6 +230,14 @@ func (p *FaultProxy) record(req Request) func(status int) {
 }
 
 func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
+	p.mu.Lock()
+	p.inFlight++
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		p.inFlight--
+		p.mu.Unlock()
+	}()
 	key := objectKey(r)
 	rule := p.pick(r.Method, key)
 	setStatus := p.record(Request{Method: r.Method, Key: key, Fault: rule.Fault})

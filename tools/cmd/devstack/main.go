@@ -89,9 +89,28 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stderr, "\nkeel dev: the service is at %s (S3 at %s, vault %s%s)\n  try: curl -s %s/healthz; curl -s %s/api/v1/database\n  Ctrl-C stops everything.\n\n",
 		url, s3.Endpoint, vsynctest.Bucket+"/", prefix, url, url)
 
+	if err := stopService(ctx, server, exited); err != nil {
+		return err
+	}
+	fmt.Fprintln(stderr, "keel dev: stopped")
+	return nil
+}
+
+// stopService waits for Ctrl-C (ctx) and stops the service. Ctrl-C reaches the whole process
+// group, so the service may stop on it before this process notices the same signal: a clean
+// exit followed by ctx's end within a second is an orderly stop too.
+func stopService(ctx context.Context, server *exec.Cmd, exited <-chan error) error {
 	select {
 	case err := <-exited:
-		return fmt.Errorf("the service stopped: %v", err)
+		select {
+		case <-ctx.Done():
+			if err != nil {
+				return fmt.Errorf("the service did not stop cleanly: %w", err)
+			}
+			return nil
+		case <-time.After(time.Second):
+			return fmt.Errorf("the service stopped: %v", err)
+		}
 	case <-ctx.Done():
 	}
 	_ = server.Process.Signal(syscall.SIGTERM)
@@ -100,12 +119,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("the service did not stop cleanly: %w", err)
 		}
+		return nil
 	case <-time.After(25 * time.Second):
 		_ = server.Process.Kill()
 		return errors.Join(errors.New("the service did not stop within 25s"), <-exited)
 	}
-	fmt.Fprintln(stderr, "keel dev: stopped")
-	return nil
 }
 
 // build compiles the vault command and the server into dir.
