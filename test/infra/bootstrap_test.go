@@ -252,7 +252,7 @@ func TestExecutionPolicyCoverage(t *testing.T) {
 }
 
 // policyRules lists what no execution policy may contain: a wildcard or NotAction in an Allow,
-// IAM on every resource, iam:PassRole without its service condition or beyond the stage's
+// IAM on every resource, secrets beyond the stage's own, iam:PassRole without its service condition or beyond the stage's
 // roles, role changes without the boundary condition.
 func policyRules(stage string, statements []policyStatement) []string {
 	var bad []string
@@ -270,6 +270,11 @@ func policyRules(stage string, statements []policyStatement) []string {
 			switch {
 			case strings.Contains(action, "*"):
 				bad = append(bad, fmt.Sprintf("%s allows %q", s.Sid, action))
+			case service == "secretsmanager" && action != "secretsmanager:GetRandomPassword":
+				// A dynamic reference resolves with this role: it may read the stage's own secrets only.
+				if own := "arn:aws:secretsmanager:eu-west-1:" + settings.ExampleAccount + ":secret:keel/" + stage + "/*"; !slices.Equal(s.Resources, []string{own}) {
+					bad = append(bad, fmt.Sprintf("%s allows %s on %v, not only the stage's secrets", s.Sid, action, s.Resources))
+				}
 			case service != "iam":
 			case slices.Contains(s.Resources, "*"):
 				bad = append(bad, fmt.Sprintf("%s allows %s on every resource", s.Sid, action))
@@ -321,6 +326,7 @@ func TestExecutionPolicyRules(t *testing.T) {
 		{Sid: "Pass", Effect: "Allow", Actions: []string{"iam:PassRole"}, Resources: []string{"arn:aws:iam::123456789012:role/keel-dev-*"}},
 		{Sid: "Create", Effect: "Allow", Actions: []string{"iam:CreateRole"}, Resources: []string{"arn:aws:iam::123456789012:role/keel-dev-*"}},
 		{Sid: "AnyRole", Effect: "Allow", Actions: []string{"iam:UpdateAssumeRolePolicy"}, Resources: []string{"arn:aws:iam::123456789012:role/*"}},
+		{Sid: "AnySecret", Effect: "Allow", Actions: []string{"secretsmanager:GetSecretValue"}, Resources: []string{"*"}},
 	}
 	if got := policyRules("dev", bad); len(got) != len(bad) {
 		t.Errorf("the rules found %d of %d bad statements: %v", len(got), len(bad), got)
