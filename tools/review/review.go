@@ -5,6 +5,7 @@
 package review
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -64,10 +65,18 @@ type Inputs struct {
 	Assumptions cost.Assumptions
 	// AllowReplacement is the pull request's allow-replacement label.
 	AllowReplacement bool
+
+	empty string // an empty template: the side of a stack that does not exist
 }
 
 // Compare reviews the change from the assembly in base to the one in head.
 func Compare(ctx context.Context, in Inputs, base, head string) (Report, error) {
+	empty, err := emptyTemplate()
+	if err != nil {
+		return Report{}, err
+	}
+	defer os.Remove(empty)
+	in.empty = empty
 	before, err := cost.ReadAssembly(base)
 	if err != nil {
 		return Report{}, fmt.Errorf("review: base: %w", err)
@@ -122,12 +131,7 @@ func (in Inputs) estimate(s cost.Stage, name string) (cost.Estimate, error) {
 // stack runs the CDK's diff and the guard on two template files ("" when the stack is new or
 // gone).
 func (in Inputs) stack(ctx context.Context, name, before, after string) (Stack, error) {
-	empty, err := emptyTemplate()
-	if err != nil {
-		return Stack{}, err
-	}
-	defer os.Remove(empty)
-	before, after = cmpOr(before, empty), cmpOr(after, empty)
+	before, after = cmp.Or(before, in.empty), cmp.Or(after, in.empty)
 	diff, err := in.node(ctx, nil, "template-diff.mjs", before, after)
 	if err != nil {
 		return Stack{}, fmt.Errorf("review: diff of %s: %w", name, err)
@@ -167,13 +171,6 @@ func emptyTemplate() (string, error) {
 		return "", err
 	}
 	return f.Name(), f.Close()
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 func stageNames(a, b []cost.Stage) []string {
