@@ -42,8 +42,8 @@ func (p Props) validate() error {
 	if p.EvaluationMinutes < 1 {
 		return errors.New("alarms: EvaluationMinutes must be at least 1")
 	}
-	if d := p.Deployment; d.Target5xxPercent <= 0 || d.MinRequestsPerMinute < 1 || d.P99Latency <= 0 {
-		return errors.New("alarms: the deployment thresholds need a 5xx percentage, a minimum request count and a p99 latency")
+	if d := p.Deployment; d.Target5xxPercent <= 0 || d.MinRequestsPerMinute < 1 || d.P99Latency <= 0 || d.EvaluationMinutes < 1 {
+		return errors.New("alarms: the deployment thresholds need a 5xx percentage, a minimum request count, a p99 latency and at least 1 evaluation minute")
 	}
 	return nil
 }
@@ -84,11 +84,12 @@ func (a *Alarms) WatchService(svc awsecs.FargateService) {
 // alarm fires when the metric reaches threshold in every one of EvaluationMinutes periods.
 // Missing data is not breaching: no requests means no errors.
 func (a *Alarms) alarm(id, description string, metric cw.IMetric, threshold int) cw.Alarm {
-	return a.alarmAt(id, "", description, metric, float64(threshold))
+	return a.alarmAt(id, "", description, metric, float64(threshold), a.props.EvaluationMinutes)
 }
 
-// alarmAt is alarm with a float threshold and, unless empty, a fixed name.
-func (a *Alarms) alarmAt(id, name, description string, metric cw.IMetric, threshold float64) cw.Alarm {
+// alarmAt is alarm with a float threshold, its own number of periods and, unless empty, a
+// fixed name.
+func (a *Alarms) alarmAt(id, name, description string, metric cw.IMetric, threshold float64, periods int) cw.Alarm {
 	var alarmName *string
 	if name != "" {
 		alarmName = jsii.String(name)
@@ -98,7 +99,7 @@ func (a *Alarms) alarmAt(id, name, description string, metric cw.IMetric, thresh
 		Metric:             metric,
 		AlarmDescription:   jsii.String(description),
 		Threshold:          jsii.Number(threshold),
-		EvaluationPeriods:  cdkconv.Int(a.props.EvaluationMinutes),
+		EvaluationPeriods:  cdkconv.Int(periods),
 		ComparisonOperator: cw.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
 		TreatMissingData:   cw.TreatMissingData_NOT_BREACHING,
 	})

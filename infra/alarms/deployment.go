@@ -20,6 +20,9 @@ type DeploymentThresholds struct {
 	MinRequestsPerMinute int
 	// P99Latency is the target response time 99 % of one target group's requests stay under.
 	P99Latency time.Duration
+	// EvaluationMinutes must all breach. ECS also watches the alarms this long after the new
+	// version is complete, so it is a floor under every deploy's duration.
+	EvaluationMinutes int
 }
 
 // DeploymentAlarmNames are the deployment alarms' names for a prefix: fixed, so that the
@@ -36,8 +39,8 @@ func DeploymentAlarmNames(prefix string) []string {
 //
 // ECS ignores an alarm that is already in ALARM when a deployment starts (Deployment alarms,
 // ECS developer guide). These alarms clear one minute after their cause does: every period
-// is one minute, all EvaluationMinutes periods must breach, and a minute without enough
-// requests or without data counts as fine. `make deploy` refuses to start while one is in
+// is one minute, all Deployment.EvaluationMinutes periods must breach, and a minute without
+// enough requests or without data counts as fine. `make deploy` refuses to start while one is in
 // ALARM (scripts/deployment-alarms-clear).
 func (a *Alarms) deploymentAlarms() []cw.IAlarm {
 	d := a.props.Deployment
@@ -49,17 +52,17 @@ func (a *Alarms) deploymentAlarms() []cw.IAlarm {
 	rate := a.alarmAt("Target5xxRate", names[0],
 		fmt.Sprintf("Deployment: over %g %% of a target group's requests answered 5xx (minutes with fewer than %d requests count as 0)", d.Target5xxPercent, d.MinRequestsPerMinute),
 		worst(groups, "rate", func(i int, tg elb.ApplicationTargetGroup) cw.IMetric { return errorRate(i, tg, d.MinRequestsPerMinute) }),
-		d.Target5xxPercent)
+		d.Target5xxPercent, d.EvaluationMinutes)
 	latency := a.alarmAt("TargetP99", names[1],
 		fmt.Sprintf("Deployment: a target group's p99 response time is over %v", d.P99Latency),
 		worst(groups, "p99", func(_ int, tg elb.ApplicationTargetGroup) cw.IMetric {
 			return tg.Metrics().TargetResponseTime(&cw.MetricOptions{Period: minute(), Statistic: jsii.String("p99")})
 		}),
-		d.P99Latency.Seconds())
+		d.P99Latency.Seconds(), d.EvaluationMinutes)
 	unhealthy := a.alarmAt("UnhealthyHosts", names[2], "Deployment: targets failed the ALB health check",
 		worst(groups, "unhealthy", func(_ int, tg elb.ApplicationTargetGroup) cw.IMetric {
 			return tg.Metrics().UnhealthyHostCount(&cw.MetricOptions{Period: minute(), Statistic: jsii.String("Maximum")})
-		}), 1)
+		}), 1, d.EvaluationMinutes)
 	return []cw.IAlarm{rate, latency, unhealthy}
 }
 

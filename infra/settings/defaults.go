@@ -64,8 +64,9 @@ func Defaults(stage string) (Stage, error) {
 	return base, nil
 }
 
-// defaultDeployment: dev replaces in place (fastest); staging shifts in steps, so the
-// step path runs under test traffic before anything reaches prod; prod sends a canary first.
+// defaultDeployment: dev replaces in place and judges one minute (fastest: ECS's alarm bake
+// is the alarms' window); staging shifts in steps, so the step path runs under test traffic
+// before anything reaches prod; prod sends a canary first.
 // The README's "Progressive delivery" section gives the reasons for each number.
 func defaultDeployment(stage string) Deployment {
 	d := Deployment{
@@ -74,15 +75,16 @@ func defaultDeployment(stage string) Deployment {
 		LinearStepPercent: 25, LinearStepBakeMinutes: 4,
 		BakeMinutes:      5,
 		TestListenerPort: 9000,
-		Alarms:           DeploymentAlarms{Target5xxPercent: 5, MinRequestsPerMinute: 10, P99LatencyMilliseconds: 2000},
+		Alarms:           DeploymentAlarms{Target5xxPercent: 5, MinRequestsPerMinute: 10, P99LatencyMilliseconds: 2000, EvaluationMinutes: 1},
 	}
 	switch stage {
 	case "staging":
 		d.Strategy = Linear
+		d.Alarms.EvaluationMinutes = 3
 	case "prod":
 		d.Strategy = Canary
 		d.BakeMinutes = 10
-		d.Alarms = DeploymentAlarms{Target5xxPercent: 1, MinRequestsPerMinute: 20, P99LatencyMilliseconds: 1000}
+		d.Alarms = DeploymentAlarms{Target5xxPercent: 1, MinRequestsPerMinute: 20, P99LatencyMilliseconds: 1000, EvaluationMinutes: 2}
 	}
 	return d
 }

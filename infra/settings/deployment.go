@@ -46,6 +46,11 @@ type DeploymentAlarms struct {
 	MinRequestsPerMinute int `json:"minRequestsPerMinute"`
 	// P99LatencyMilliseconds is the target response time 99 % of requests stay under.
 	P99LatencyMilliseconds int `json:"p99LatencyMilliseconds"`
+	// EvaluationMinutes of one-minute periods must all breach to roll back. ECS keeps
+	// watching the alarms this long after the new version is complete (its alarm bake), so
+	// it adds to every deploy; it is apart from alarms.evaluationMinutes, which decides
+	// when someone is paged.
+	EvaluationMinutes int `json:"evaluationMinutes"`
 }
 
 // Progressive reports whether the strategy runs two versions side by side behind two

@@ -16,6 +16,9 @@ const (
 	// MaxDeploymentMinutes: CloudFormation rejects an ECS service update whose shift and bake
 	// times add up to more than 33 hours (its own timeout is 36 h; CFN LinearConfiguration).
 	MaxDeploymentMinutes = 33 * 60
+	// MaxAlarmMinutes: an alarm on periods under an hour may evaluate at most one day
+	// (CloudWatch PutMetricAlarm, EvaluationPeriods × Period ≤ 86,400 s).
+	MaxAlarmMinutes = 24 * 60
 )
 
 var strategies = []string{Rolling, Canary, Linear, BlueGreen}
@@ -44,10 +47,10 @@ func (s Stage) validateDeployment(p *problems) {
 	checkBake(p, "deployment.bakeMinutes", d.BakeMinutes)
 	// ECS rolls back instantly (a re-weight) only while the old tasks run: they stop when the
 	// bake ends. An alarm needs evaluationMinutes of full traffic on the new version to fire.
-	if d.BakeMinutes >= 0 && d.BakeMinutes < s.Alarms.EvaluationMinutes {
+	if w := d.Alarms.EvaluationMinutes; d.BakeMinutes >= 0 && d.BakeMinutes < w {
 		p.add("deployment.bakeMinutes", d.BakeMinutes,
-			"the old tasks stop when the bake ends, before the deployment alarms (alarms.evaluationMinutes = %d) can judge the new version at full traffic, and a late rollback starts them cold; use at least %d",
-			s.Alarms.EvaluationMinutes, s.Alarms.EvaluationMinutes)
+			"the old tasks stop when the bake ends, before the deployment alarms (deployment.alarms.evaluationMinutes = %d) can judge the new version at full traffic, and a late rollback starts them cold; use at least %d",
+			w, w)
 	}
 	// The sum is only worth reporting when each part is within its own range.
 	if total := s.DeploymentMinutes(); len(p.list) == before && total > MaxDeploymentMinutes {
@@ -106,8 +109,9 @@ func (s Stage) checkStepBake(p *problems, setting string, minutes int) {
 	switch {
 	case minutes < 0 || minutes > MaxBakeMinutes:
 		checkBake(p, setting, minutes)
-	case minutes < s.Alarms.EvaluationMinutes:
-		p.add(setting, minutes, "the next traffic shift would come before the deployment alarms (alarms.evaluationMinutes = %d) can judge this step; use at least %d", s.Alarms.EvaluationMinutes, s.Alarms.EvaluationMinutes)
+	case minutes < s.Deployment.Alarms.EvaluationMinutes:
+		w := s.Deployment.Alarms.EvaluationMinutes
+		p.add(setting, minutes, "the next traffic shift would come before the deployment alarms (deployment.alarms.evaluationMinutes = %d) can judge this step; use at least %d", w, w)
 	}
 }
 
@@ -141,5 +145,9 @@ func (s Stage) validateDeploymentAlarms(p *problems) {
 	}
 	if a.P99LatencyMilliseconds < 10 {
 		p.add("deployment.alarms.p99LatencyMilliseconds", a.P99LatencyMilliseconds, "use at least 10 (milliseconds)")
+	}
+	if a.EvaluationMinutes < 1 || a.EvaluationMinutes > MaxAlarmMinutes {
+		p.add("deployment.alarms.evaluationMinutes", a.EvaluationMinutes,
+			"use 1 to %d: CloudWatch evaluates at most a day of one-minute periods, and ECS watches the alarms this long after every deploy", MaxAlarmMinutes)
 	}
 }

@@ -68,6 +68,7 @@ func deploymentThresholds(a settings.DeploymentAlarms) alarms.DeploymentThreshol
 		Target5xxPercent:     a.Target5xxPercent,
 		MinRequestsPerMinute: a.MinRequestsPerMinute,
 		P99Latency:           time.Duration(a.P99LatencyMilliseconds) * time.Millisecond,
+		EvaluationMinutes:    a.EvaluationMinutes,
 	}
 }
 

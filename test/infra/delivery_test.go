@@ -242,7 +242,7 @@ func TestDeploymentAlarmMath(t *testing.T) {
 				t.Errorf("%s is named %v, want %s (the deploy role may read exactly these)", name, al["AlarmName"], names[i])
 			}
 			// Recover one minute after the cause: ECS ignores an alarm already in ALARM.
-			if al["TreatMissingData"] != "notBreaching" || al["EvaluationPeriods"] != float64(s.Alarms.EvaluationMinutes) || al["DatapointsToAlarm"] != nil {
+			if al["TreatMissingData"] != "notBreaching" || al["EvaluationPeriods"] != float64(a.EvaluationMinutes) || al["DatapointsToAlarm"] != nil {
 				t.Errorf("%s: missing %v, periods %v, datapoints %v", name, al["TreatMissingData"], al["EvaluationPeriods"], al["DatapointsToAlarm"])
 			}
 		}
