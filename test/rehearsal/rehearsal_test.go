@@ -17,8 +17,8 @@ import (
 	"github.com/keelstack/keel/tools/rehearsal"
 )
 
-// speed compresses the templates' waits in every test (the report states it): dev's
-// 3-minute alarm bake takes 6 s.
+// speed compresses the templates' waits in every test (the report states it): prod's
+// 10-minute canary bake takes 20 s.
 const speed = 30
 
 // load is the client load of every test: steady requests plus slow uploads back to back.
@@ -98,7 +98,7 @@ func TestPlanFromTemplate(t *testing.T) {
 		dev.HealthCheck.Path != "/healthz" || dev.HealthCheck.Interval != 10*time.Second ||
 		dev.DeregistrationDelay != 5*time.Second || dev.GracePeriod != 30*time.Second ||
 		dev.StopTimeout != 30*time.Second || dev.ContainerCheck == nil || dev.BreakerThreshold() != 3 ||
-		len(dev.Alarms) == 0 || len(dev.Unmeasured) > 0 || dev.AlarmBake() < time.Minute || dev.Env["SHUTDOWN_BUDGET"] != "20s" {
+		len(dev.Alarms) == 0 || len(dev.Unmeasured) > 0 || dev.AlarmBake() != time.Minute || dev.Env["SHUTDOWN_BUDGET"] != "20s" {
 		t.Errorf("dev plan: %+v", dev)
 	}
 	if p := plan(t, "prod"); p.DesiredCount != 3 || p.AlarmBake() != 2*time.Minute {
@@ -106,6 +106,17 @@ func TestPlanFromTemplate(t *testing.T) {
 	}
 	if p := plan(t, "dev-short-drain"); p.DeregistrationDelay != time.Second {
 		t.Errorf("the context override did not reach the plan: deregistration delay %v", p.DeregistrationDelay)
+	}
+}
+
+// TestDevInAboutAMinute: dev's deployment, rehearsed in real time, is due within about a
+// minute and a half: one wave of the 5 s deregistration delay, ECS's alarm bake of dev's
+// 1-minute deployment alarms, and the margin. This is arithmetic on the template, not a
+// timing; `make bench` measures the real-time run.
+func TestDevInAboutAMinute(t *testing.T) {
+	f := plan(t, "dev").Floor(1)
+	if total := f.Floor + f.Margin; total > 90*time.Second {
+		t.Errorf("dev's rehearsal in real time is due after up to %v (%s), want at most 90 s", total, f.How)
 	}
 }
 
@@ -183,64 +194,12 @@ func TestInterruptCleansUp(t *testing.T) {
 	}
 }
 
-// canaryPlan is prod's ECS-native canary. Where the synthesized prod template has no
-// strategy yet (before the progressive-delivery branch is merged), it is added by hand as
-// AWS::ECS::Service documents it (Strategy, CanaryConfiguration, BakeTimeInMinutes,
-// LoadBalancers[].AdvancedConfiguration).
+// canaryPlan is prod's ECS-native canary, as synthesized.
 func canaryPlan(t *testing.T) rehearsal.Plan {
 	t.Helper()
-	if p := plan(t, "prod"); p.Strategy == "CANARY" {
-		return p
-	}
-	b, err := os.ReadFile(templates["prod"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tpl map[string]any
-	if err := json.Unmarshal(b, &tpl); err != nil {
-		t.Fatal(err)
-	}
-	res := tpl["Resources"].(map[string]any)
-	for id, r := range res {
-		r := r.(map[string]any)
-		switch r["Type"] {
-		case "AWS::ECS::Service":
-			props := r["Properties"].(map[string]any)
-			dc := props["DeploymentConfiguration"].(map[string]any)
-			dc["Strategy"] = "CANARY"
-			dc["CanaryConfiguration"] = map[string]any{"CanaryPercent": 10, "CanaryBakeTimeInMinutes": 5}
-			dc["BakeTimeInMinutes"] = 1
-			lb := props["LoadBalancers"].([]any)[0].(map[string]any)
-			lb["AdvancedConfiguration"] = map[string]any{
-				"AlternateTargetGroupArn": map[string]any{"Ref": "GreenTargetGroup"},
-				"ProductionListenerRule":  map[string]any{"Ref": "ProductionRule"},
-				"RoleArn":                 "arn:aws:iam::123456789012:role/ecs-infrastructure",
-			}
-		case "AWS::ElasticLoadBalancingV2::TargetGroup":
-			res["GreenTargetGroup"] = r
-			_ = id
-		case "AWS::CloudWatch::Alarm":
-			// An alarm on the blue target group alone would not see the canary: the
-			// fixture's alarms count both groups (no TargetGroup dimension).
-			props := r["Properties"].(map[string]any)
-			dims, _ := props["Dimensions"].([]any)
-			var kept []any
-			for _, d := range dims {
-				if d.(map[string]any)["Name"] != "TargetGroup" {
-					kept = append(kept, d)
-				}
-			}
-			props["Dimensions"] = kept
-		}
-	}
-	out, _ := json.Marshal(tpl)
-	path := filepath.Join(t.TempDir(), "prod-canary.template.json")
-	if err := os.WriteFile(path, out, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	p, err := rehearsal.LoadPlan(path, "prod")
-	if err != nil {
-		t.Fatal(err)
+	p := plan(t, "prod")
+	if p.Strategy != "CANARY" || !p.AlternateTG {
+		t.Fatalf("prod's template deploys %s (alternate target group %v), want an ECS-native canary", p.Strategy, p.AlternateTG)
 	}
 	return p
 }

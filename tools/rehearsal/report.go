@@ -59,9 +59,9 @@ type Report struct {
 
 	Outcome string `json:"ecs_outcome"`
 	Reason  string `json:"ecs_reason"`
-	// Duration is real time from the deployment's start until the last old (or, after a
-	// rollback, new) task stopped; Floor is the computed least time and Margin what the
-	// rehearsal allows above it (both real time).
+	// Duration is real time from the deployment's start until ECS's outcome (completed after
+	// the alarm bake, failed, or rolled back) with every stopping task stopped; Floor is the
+	// computed least time and Margin what the rehearsal allows above it (both real time).
 	Duration ms     `json:"duration_ms"`
 	Floor    ms     `json:"floor_ms"`
 	Margin   ms     `json:"margin_ms"`
@@ -83,7 +83,8 @@ func (r *Report) finish(o Options, svc *service, d deployment) {
 	r.Outcome, r.Reason = d.outcome, d.reason
 	r.Duration = ms(d.end.Sub(d.start))
 	r.Shares, r.Serving, r.Killed = d.shares, d.serving, svc.killed
-	r.floor(o, svc.clock)
+	f := o.Plan.Floor(o.Speed)
+	r.Floor, r.Margin, r.FloorHow = ms(f.Floor), ms(f.Margin), f.How
 	r.Phases, r.Total = phaseStats(d.outcomes)
 	for _, oc := range d.outcomes {
 		if f, byDeploy := oc.failed(); f && !byDeploy {
@@ -94,13 +95,20 @@ func (r *Report) finish(o Options, svc *service, d deployment) {
 	r.judge()
 }
 
-// floor is the least real time the deployment can take (7, composition Inferred):
+// Floor is the least time a deployment can take, a margin above it that a healthy
+// deployment stays within, and how both were computed.
+type Floor struct {
+	Floor, Margin time.Duration
+	How           string
+}
+
+// Floor is the least real time the deployment can take at speed (7, composition Inferred):
 // rolling, W = ceil(N/E) waves with E = ceiling − N (or N − floor when stopping first) of
 // (deregistration delay) plus the alarm bake; ECS-native, the shift bakes, the bake and one
 // deregistration delay. The app's own boot and exit and one health-check interval per wave
 // are the margin, with 2 s per wave for boot and exit and 2 s for the scheduler's polling.
-func (r *Report) floor(o Options, clk clock) {
-	p := o.Plan
+func (p Plan) Floor(speed float64) Floor {
+	clk := clock{speed: speed}
 	interval := max(p.HealthCheck.Interval, containerInterval(p))
 	if p.Strategy == "ROLLING" {
 		ceiling, floor := p.Bounds()
@@ -109,20 +117,23 @@ func (r *Report) floor(o Options, clk clock) {
 			e = p.DesiredCount - floor
 		}
 		waves := int(math.Ceil(float64(p.DesiredCount) / float64(max(e, 1))))
-		r.Floor = ms(time.Duration(waves)*clk.scale(p.DeregistrationDelay) + clk.scale(p.AlarmBake()))
-		r.Margin = ms(time.Duration(waves)*(clk.scale(interval)+2*time.Second) + 2*time.Second)
-		r.FloorHow = fmt.Sprintf("%d wave(s) × deregistration delay %v + alarm bake %v, ÷ speed %g; margin: per wave one health-check interval (%v) + 2 s boot and exit, + 2 s polling",
-			waves, p.DeregistrationDelay, p.AlarmBake(), o.Speed, interval)
-		return
+		return Floor{
+			Floor:  time.Duration(waves)*clk.scale(p.DeregistrationDelay) + clk.scale(p.AlarmBake()),
+			Margin: time.Duration(waves)*(clk.scale(interval)+2*time.Second) + 2*time.Second,
+			How: fmt.Sprintf("%d wave(s) × deregistration delay %v + alarm bake %v, ÷ speed %g; margin: per wave one health-check interval (%v) + 2 s boot and exit, + 2 s polling",
+				waves, p.DeregistrationDelay, p.AlarmBake(), speed, interval),
+		}
 	}
 	var bakes time.Duration
 	for range len(p.Shifts()) - 1 {
 		bakes += p.ShiftBake()
 	}
-	r.Floor = ms(clk.scale(bakes + p.Bake + p.DeregistrationDelay))
-	r.Margin = ms(clk.scale(interval) + 4*time.Second)
-	r.FloorHow = fmt.Sprintf("shift bakes %v + bake %v + deregistration delay %v, ÷ speed %g; margin: one health-check interval (%v) + 2 s boot and exit + 2 s polling",
-		bakes, p.Bake, p.DeregistrationDelay, o.Speed, interval)
+	return Floor{
+		Floor:  clk.scale(bakes + p.Bake + p.DeregistrationDelay),
+		Margin: clk.scale(interval) + 4*time.Second,
+		How: fmt.Sprintf("shift bakes %v + bake %v + deregistration delay %v, ÷ speed %g; margin: one health-check interval (%v) + 2 s boot and exit + 2 s polling",
+			bakes, p.Bake, p.DeregistrationDelay, speed, interval),
+	}
 }
 
 func containerInterval(p Plan) time.Duration {

@@ -25,6 +25,36 @@ func TestShifts(t *testing.T) {
 	}
 }
 
+// Floor: the waits ECS imposes (7), at real time and compressed.
+func TestFloor(t *testing.T) {
+	alarm := []Alarm{{Period: time.Minute, EvaluationPeriods: 2, DatapointsToAlarm: 2}}
+	drain := 45 * time.Second
+	for _, c := range []struct {
+		name  string
+		p     Plan
+		speed float64
+		want  time.Duration
+	}{
+		// 1 task, room for 1 more: one wave of the drain, then the 2-minute alarm bake.
+		{"rolling", Plan{Strategy: "ROLLING", DesiredCount: 1, MinHealthyPercent: 100, MaxPercent: 200, DeregistrationDelay: drain, Alarms: alarm}, 1, drain + 2*time.Minute},
+		// 4 tasks, max 150: 2 at a time, two waves.
+		{"rolling in waves", Plan{Strategy: "ROLLING", DesiredCount: 4, MinHealthyPercent: 100, MaxPercent: 150, DeregistrationDelay: drain}, 1, 2 * drain},
+		// max 100, min 50: nothing may start first; 2 stop at a time.
+		{"rolling, stop first", Plan{Strategy: "ROLLING", DesiredCount: 4, MinHealthyPercent: 50, MaxPercent: 100, DeregistrationDelay: drain}, 1, 2 * drain},
+		{"canary", Plan{Strategy: "CANARY", CanaryPercent: 10, CanaryBake: 10 * time.Minute, Bake: 10 * time.Minute, DeregistrationDelay: drain}, 1, 20*time.Minute + drain},
+		// 25 % steps: 3 waits (none after 100 %), then the bake.
+		{"linear", Plan{Strategy: "LINEAR", StepPercent: 25, StepBake: 3 * time.Minute, Bake: 5 * time.Minute, DeregistrationDelay: drain}, 1, 14*time.Minute + drain},
+		// 30 % steps: 30, 60, 90, 100: 3 waits.
+		{"linear, uneven", Plan{Strategy: "LINEAR", StepPercent: 30, StepBake: time.Minute, DeregistrationDelay: drain}, 1, 3*time.Minute + drain},
+		{"blue/green", Plan{Strategy: "BLUE_GREEN", Bake: 15 * time.Minute, DeregistrationDelay: drain}, 1, 15*time.Minute + drain},
+		{"canary at speed 30", Plan{Strategy: "CANARY", CanaryPercent: 10, CanaryBake: 10 * time.Minute, Bake: 10 * time.Minute, DeregistrationDelay: drain}, 30, (20*time.Minute + drain) / 30},
+	} {
+		if got := c.p.Floor(c.speed).Floor; got != c.want {
+			t.Errorf("%s: floor %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
 // The documented examples of 1.1 and 4.1.
 func TestBoundsAndBreaker(t *testing.T) {
 	for _, c := range []struct {
@@ -74,9 +104,10 @@ func TestAlarmMofN(t *testing.T) {
 }
 
 func TestAlarmBakeAndCountScaling(t *testing.T) {
-	p := Plan{Alarms: []Alarm{{Period: time.Minute, DatapointsToAlarm: 3}, {Period: 5 * time.Minute, DatapointsToAlarm: 1}}}
+	// Evaluation times 5 min and 4 min; the times to fire (DatapointsToAlarm × Period) 2 and 4.
+	p := Plan{Alarms: []Alarm{{Period: time.Minute, EvaluationPeriods: 5, DatapointsToAlarm: 2}, {Period: 2 * time.Minute, EvaluationPeriods: 2, DatapointsToAlarm: 2}}}
 	if got := p.AlarmBake(); got != 5*time.Minute {
-		t.Errorf("alarm bake %v, want the longest window 5m", got)
+		t.Errorf("alarm bake %v, want the longest evaluation time 5m", got)
 	}
 	m := newMetricStore()
 	m.add("HTTPCode_Target_5XX_Count", 0, 1)

@@ -113,8 +113,9 @@ func (a Alarm) value(vals map[string]float64) float64 {
 	return a.expr(vals)
 }
 
-// Window is how long the alarm needs to go to ALARM once its metric breaches throughout.
-func (a Alarm) Window() time.Duration { return time.Duration(a.DatapointsToAlarm) * a.Period }
+// Window is the alarm's evaluation time, EvaluationPeriods × Period: the span of datapoints
+// it judges (an M of N alarm's N).
+func (a Alarm) Window() time.Duration { return time.Duration(a.EvaluationPeriods) * a.Period }
 
 // FindTemplate returns the template in a cloud assembly (cdk.out) that holds stage's ECS service.
 func FindTemplate(cdkOut, stage string) (string, error) {
@@ -462,15 +463,23 @@ func (p Plan) validate() error {
 }
 
 // AlarmBake is how long ECS keeps watching the alarms after the new revision is complete.
-// ECS derives it from the alarms and does not publish the formula (5.2, ALM: Silent); the
-// rehearsal takes the longest time an alarm needs to fire (DatapointsToAlarm × Period),
-// so that a breach starting at completion can still fail the deployment (Inferred).
+// ECS computes it from the alarms' configuration and does not publish the formula (5.2, ALM);
+// the ECS team's own description is "based on the evaluation time of the alarm(s)", the
+// longest when they differ (aws/copilot-cli#4294, the change that added rollback alarms to
+// Copilot). The rehearsal takes the longest EvaluationPeriods × Period (Inferred from that).
 func (p Plan) AlarmBake() time.Duration {
 	var d time.Duration
 	for _, a := range p.Alarms {
 		d = max(d, a.Window())
 	}
 	return d
+}
+
+// Timeout is how long a rehearsal at speed may run before it gives up: five times every wait
+// the template can impose, plus two minutes for the builds' and processes' own time.
+func (p Plan) Timeout(speed float64) time.Duration {
+	waits := p.DeregistrationDelay + p.AlarmBake() + p.Bake + p.CanaryBake + 10*p.StepBake + 3*p.GracePeriod
+	return 2*time.Minute + time.Duration(5*float64(waits)/speed)
 }
 
 // BreakerThreshold is the circuit breaker's failed-task count: ceil(0.5 × desired) clamped to

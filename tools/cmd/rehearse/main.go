@@ -83,7 +83,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		*longest = plan.DeregistrationDelay / 2
 	}
 	if *timeout == 0 {
-		*timeout = 2*time.Minute + time.Duration(5*float64(plan.DeregistrationDelay+plan.AlarmBake()+plan.Bake+plan.CanaryBake+10*plan.StepBake+plan.GracePeriod*3)/(*speed))
+		*timeout = plan.Timeout(*speed)
 	}
 	if *oldBin == "" || *newBin == "" {
 		dir, err := os.MkdirTemp("", "keel-rehearse-bin-")
