@@ -79,6 +79,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		{"binary and image size", b.sizes},
 		{"service boot and load", b.service},
 		{"deploy time floor", b.deployFloor},
+		{"deploy rehearsal of dev", b.rehearseDev},
 	} {
 		fmt.Fprintf(stderr, "bench: %s...\n", step.name)
 		if err := step.fn(); err != nil {
@@ -97,7 +98,8 @@ type bench struct {
 	load   time.Duration
 	log    io.Writer
 	report *report
-	// lastAssembly is the most recent synthesized assembly, read by the deploy floor.
+	// lastAssembly is the most recent synthesized assembly, read by the deploy floor and the
+	// dev rehearsal.
 	lastAssembly string
 }
 

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 )
 
 // synth measures synthesizing every stage through the pinned CLI and through the prebuilt app
@@ -48,7 +47,8 @@ func (b *bench) synth() error {
 	return nil
 }
 
-// outdir is a fresh assembly directory; the last one is kept for the deploy floor.
+// outdir is a fresh assembly directory; the last one is kept for the deploy floor and the
+// dev rehearsal.
 func (b *bench) outdir() string {
 	dir, _ := os.MkdirTemp(b.work, "cdk.out-")
 	b.lastAssembly = dir
@@ -67,17 +67,4 @@ func (b *bench) infraTests() error {
 	}
 	b.report.add(figure{Name: "go test ./test/infra, warm", Value: wall, Unit: "s", Note: "one synth of all stages plus a variant"})
 	return nil
-}
-
-func assemblyTemplate(dir, stage string) (map[string]any, error) {
-	paths, _ := filepath.Glob(filepath.Join(dir, "assembly-"+stage, stage+"Service*.template.json"))
-	if len(paths) != 1 {
-		return nil, fmt.Errorf("no %s service template in %s", stage, dir)
-	}
-	b, err := os.ReadFile(paths[0])
-	if err != nil {
-		return nil, err
-	}
-	var t map[string]any
-	return t, json.Unmarshal(b, &t)
 }
