@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -47,6 +48,8 @@ var (
 	templates = map[string]string{}
 	oldBin    string
 	newBin    string
+	// rehearseBin is the command `make rehearse` runs.
+	rehearseBin = filepath.Join(scratch, "rehearse")
 )
 
 // shortDrain is the deliberately wrong stage: dev with a deregistration delay shorter than
@@ -67,8 +70,15 @@ func setup() error {
 	if oldBin, err = rehearsal.BuildServer(root, scratch, "rehearsal-old"); err != nil {
 		return err
 	}
-	newBin, err = rehearsal.BuildServer(root, scratch, "rehearsal-new")
-	return err
+	if newBin, err = rehearsal.BuildServer(root, scratch, "rehearsal-new"); err != nil {
+		return err
+	}
+	build := exec.Command("go", "build", "-o", rehearseBin, "./tools/cmd/rehearse")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("build the rehearse command: %w\n%s", err, out)
+	}
+	return nil
 }
 
 // synth builds the app from cdk.json's context plus overrides and writes the service

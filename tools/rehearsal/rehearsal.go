@@ -14,7 +14,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -50,8 +49,7 @@ type Options struct {
 	// Settle is real time under load before and after the deployment.
 	Settle time.Duration
 	// Timeout bounds the whole deployment (real time).
-	Timeout  time.Duration
-	Progress io.Writer
+	Timeout time.Duration
 }
 
 const (

@@ -6,7 +6,7 @@
 //
 // Without --old and --new it builds the working tree twice with the Dockerfile's go build,
 // stamped rehearsal-old and rehearsal-new. Exit status: 0 for the expected verdict (deployed
-// for good, rolled back for the others), 1 otherwise, 2 for bad input.
+// for good, rolled back for the others), 1 otherwise, 2 for bad input, 130 when interrupted.
 package main
 
 import (
@@ -33,6 +33,9 @@ func main() {
 	case errors.As(err, &usage):
 		fmt.Fprintln(os.Stderr, "rehearse:", err)
 		os.Exit(2)
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintln(os.Stderr, "rehearse: interrupted; every process and file the rehearsal started is gone")
+		os.Exit(130) // 128 + SIGINT, as a shell reports it
 	case err != nil:
 		fmt.Fprintln(os.Stderr, "rehearse:", err)
 		os.Exit(1)
