@@ -37,15 +37,24 @@ synth: ## synthesize every stage into cdk.out, built-in template validation on
 	$(CDK) synth '**' --no-notices --quiet --output '$(CDK_OUT)'
 	@echo "synth: one assembly per stage in $(CDK_OUT)/ ($(STAGES)); template validation report: $(CDK_OUT)/validation-report.json"
 
+# One test binary more than there are cores (go test's default is one per core): the longest
+# suites (the CLI through make, the vault faults, the rehearsal) mostly wait on servers and
+# deployments, and on 2 cores the third one runs beside them instead of after them.
+go_test := go test -count=1 -p $(shell echo $$(( $$(nproc) + 1 ))) $(addprefix ./,$(addsuffix /...,$(GO_MODULES)))
+
 .PHONY: test
-test: tools ## run every test of every module, then the lint checks (what CI runs)
+test: ## run every test of every module, then the lint checks (what CI runs)
+	@scripts/install-tools cdk versitygw
 	@for m in $(GO_MODULES); do (cd $$m && go mod download); done
-	go test -count=1 $(addprefix ./,$(addsuffix /...,$(GO_MODULES)))
+	@# The linters build (the first time) at the lowest CPU priority while the tests wait.
+	@nice -n 19 scripts/install-tools lint & linters=$$!; \
+	  echo '$(go_test)'; $(go_test) && tests=0 || tests=$$?; \
+	  wait $$linters; exit $$tests
 	scripts/lint
 	@$(preflight)
 
 .PHONY: lint
-lint: ## gofmt, go vet, golangci-lint, actionlint with shellcheck, cdk.json offline settings
+lint: ## gofmt, golangci-lint (with go vet's analyzers), actionlint with shellcheck, cdk.json offline settings
 	@scripts/install-tools lint
 	scripts/lint
 
