@@ -43,13 +43,9 @@ synth: ## synthesize every stage into cdk.out, built-in template validation on
 go_test := go test -count=1 -p $(shell echo $$(( $$(nproc) + 1 ))) $(addprefix ./,$(addsuffix /...,$(GO_MODULES)))
 
 .PHONY: test
-test: ## run every test of every module, then the lint checks (what CI runs)
-	@scripts/install-tools cdk versitygw
+test: tools ## run every test of every module, then the lint checks (what CI runs)
 	@for m in $(GO_MODULES); do (cd $$m && go mod download); done
-	@# The linters build (the first time) at the lowest CPU priority while the tests wait.
-	@nice -n 19 scripts/install-tools lint & linters=$$!; \
-	  echo '$(go_test)'; $(go_test) && tests=0 || tests=$$?; \
-	  wait $$linters; exit $$tests
+	$(go_test)
 	scripts/lint
 	@$(preflight)
 
