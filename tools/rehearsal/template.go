@@ -463,10 +463,10 @@ func (p Plan) validate() error {
 }
 
 // AlarmBake is how long ECS keeps watching the alarms after the new revision is complete.
-// ECS computes it from the alarms' configuration and does not publish the formula (5.2, ALM);
-// the ECS team's own description is "based on the evaluation time of the alarm(s)", the
-// longest when they differ (aws/copilot-cli#4294, the change that added rollback alarms to
-// Copilot). The rehearsal takes the longest EvaluationPeriods × Period (Inferred from that).
+// ECS computes it from the alarms' configuration and does not publish the formula (5.2, ALM).
+// The ECS team, through the AWS Copilot change that added rollback alarms
+// (aws/copilot-cli#4294), describes it as the alarms' evaluation time, the longest one when
+// they differ; the rehearsal takes the longest EvaluationPeriods × Period (Inferred from that).
 func (p Plan) AlarmBake() time.Duration {
 	var d time.Duration
 	for _, a := range p.Alarms {
