@@ -40,7 +40,7 @@ synth: ## synthesize every stage into cdk.out, built-in template validation on
 # One test binary more than there are cores (go test's default is one per core): the longest
 # suites (the CLI through make, the vault faults, the rehearsal) mostly wait on servers and
 # deployments, and on 2 cores the third one runs beside them instead of after them.
-go_test := go test -count=1 -p $(shell echo $$(( $$(nproc) + 1 ))) $(addprefix ./,$(addsuffix /...,$(GO_MODULES)))
+go_test = go test -count=1 -p $$(( $$(getconf _NPROCESSORS_ONLN) + 1 )) $(addprefix ./,$(addsuffix /...,$(GO_MODULES)))
 
 .PHONY: test
 test: tools ## run every test of every module, then the lint checks (what CI runs)

@@ -475,8 +475,9 @@ func (p Plan) AlarmBake() time.Duration {
 	return d
 }
 
-// Timeout is how long a rehearsal at speed may run before it gives up: five times every wait
-// the template can impose, plus two minutes for the builds' and processes' own time.
+// Timeout is how long a rehearsal at speed may run before it gives up: five times the waits
+// the template imposes (the delay, the bakes, up to ten linear steps, a grace period for the
+// old, the new and a rollback's boot), plus two minutes for the processes' own time.
 func (p Plan) Timeout(speed float64) time.Duration {
 	waits := p.DeregistrationDelay + p.AlarmBake() + p.Bake + p.CanaryBake + 10*p.StepBake + 3*p.GracePeriod
 	return 2*time.Minute + time.Duration(5*float64(waits)/speed)

@@ -63,7 +63,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	longest := fs.Duration("longest", 0, "the longest request the stage should survive, template time (default: half the deregistration delay)")
 	errorShare := fs.Float64("error-share", 0.5, "the share of requests the errors scenario fails")
 	settle := fs.Duration("settle", 2*time.Second, "real time under load before and after the deployment")
-	timeout := fs.Duration("timeout", 0, "give up after this much real time (default: 5 × the computed floor + 2 min)")
+	timeout := fs.Duration("timeout", 0, "give up after this much real time (default: 5 × the waits the template imposes, ÷ speed, + 2 min)")
 	jsonOut := fs.String("json", "", "also write the report as JSON to this file")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
