@@ -15,6 +15,9 @@ CDK_OUT ?= cdk.out
 # CDK_APP=cdk.out makes diff and deploy use an assembly synthesized before (CI synthesizes once).
 CDK_APP ?=
 cdk_app = $(if $(CDK_APP),--app '$(CDK_APP)')
+# The CDK CLI reads every CDK_* environment variable as one of its options (CDK_APP='' as an
+# empty --app), so these make variables never reach a recipe's environment; scripts get KEEL_*.
+unexport CDK CDK_APP CDK_OUT
 # The checks that must pass before cdk deploy (tools/cmd/preflight); without --stage they only warn.
 preflight = go build -o bin/preflight ./tools/cmd/preflight && bin/preflight
 
@@ -78,7 +81,7 @@ deploy-roles: check-stage ## deploy STAGE's GitHub Actions roles (an administrat
 bootstrap: check-stage ## an administrator, once per stage: the policies stack, then cdk bootstrap scoped by them (DRY_RUN=1 prints the commands)
 	@scripts/install-tools cdk
 	@$(if $(DRY_RUN),,scripts/require-aws-credentials bootstrap)
-	CDK='$(CDK)' CDK_OUT='$(CDK_OUT)' CDK_APP='$(CDK_APP)' scripts/bootstrap $(if $(DRY_RUN),--dry-run) '$(STAGE)'
+	KEEL_CDK='$(CDK)' KEEL_CDK_OUT='$(CDK_OUT)' KEEL_ASSEMBLY='$(CDK_APP)' scripts/bootstrap $(if $(DRY_RUN),--dry-run) '$(STAGE)'
 
 # keel_stage prints one fact of STAGE's settings (cdk.json over the Go defaults), without synth;
 # stage_secrets sets the shell variables region, config and passphrase from it.
@@ -117,7 +120,7 @@ dev: ## run the service locally on a local S3 server with a sample vault (PORT=8
 ci-diff: check-stage ## append STAGE's guard verdict and cdk diff (of CDK_APP or cdk.out) to diff-comment.md, the verdict to diff-verdicts
 	@scripts/install-tools cdk
 	@scripts/require-aws-credentials ci-diff
-	CDK='$(CDK)' CDK_APP='$(or $(CDK_APP),$(CDK_OUT))' scripts/ci-diff '$(STAGE)'
+	KEEL_CDK='$(CDK)' KEEL_ASSEMBLY='$(or $(CDK_APP),$(CDK_OUT))' scripts/ci-diff '$(STAGE)'
 
 .PHONY: ci-guard
 ci-guard: ## fail unless diff-verdicts holds a verdict per stage and none failed (ALLOW_REPLACEMENT=true accepts a failed one)

@@ -138,7 +138,7 @@ func runCIDiffWith(t *testing.T, awsScript, cdkScript string, mutate func(map[st
 	standIn(t, bin, "cdk", cdkScript)
 	cmd := exec.Command(filepath.Join(root, "scripts", "ci-diff"), "dev")
 	cmd.Dir = dir
-	cmd.Env = append(offlineEnv(), "PATH="+bin+":"+os.Getenv("PATH"), "CDK=cdk", "CDK_APP=cdk.out")
+	cmd.Env = append(offlineEnv(), "PATH="+bin+":"+os.Getenv("PATH"), "KEEL_CDK=cdk", "KEEL_ASSEMBLY=cdk.out")
 	out, err := cmd.CombinedOutput()
 	return ciDiffRun{dir: dir, out: string(out), err: err}
 }
