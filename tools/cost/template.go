@@ -60,12 +60,12 @@ func (s Stage) resources(typ string) []resource {
 // stage assembly its stacks' templates and the region of their environment.
 func ReadAssembly(dir string) ([]Stage, error) {
 	var stages []Stage
-	matches, err := filepath.Glob(filepath.Join(dir, "assembly-*", "manifest.json"))
+	dirs, err := stageDirs(dir)
 	if err != nil {
 		return nil, err
 	}
-	for _, m := range matches {
-		s, err := readStage(filepath.Dir(m))
+	for _, d := range dirs {
+		s, err := readStage(d)
 		if err != nil {
 			return nil, err
 		}
