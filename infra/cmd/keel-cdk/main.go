@@ -12,16 +12,16 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/jsii-runtime-go"
 
+	"github.com/keelstack/keel/infra/internal/jsiiexit"
 	"github.com/keelstack/keel/infra/stage"
 )
 
 func main() {
 	err := run(os.Stderr)
-	jsii.Close()
+	stderr := jsiiexit.Close()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "keel-cdk:", err)
+		fmt.Fprintln(stderr, "keel-cdk:", err)
 		os.Exit(1)
 	}
 }
