@@ -52,6 +52,10 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 			continue
 		}
 		for _, p := range problems {
+			if p.skipped {
+				fmt.Fprintf(stderr, "preflight: skipped: %s: %s\n", p.where, p.message)
+				continue
+			}
 			if p.blocking && t.deploying() {
 				fmt.Fprintf(stderr, "preflight: %s: %s\n", p.where, p.message)
 				blocked++
@@ -80,9 +84,10 @@ func (t target) deploying() bool { return t.stage != "" }
 func (t target) production() bool { return t.stage == "staging" || t.stage == "prod" }
 
 // problem is one thing a check found. A blocking problem stops the deploy; others are warnings.
+// A skipped one says that a check did not run and why, so that silence always means checked.
 type problem struct {
-	where, message string
-	blocking       bool
+	where, message    string
+	blocking, skipped bool
 }
 
 // check is one preflight check. run returns an error only when it could not check at all,

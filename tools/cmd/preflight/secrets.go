@@ -36,8 +36,8 @@ func (s *stageSecrets) register(fs *flag.FlagSet) {
 // placeholder the foundation created it with: tasks could not open the vault, and the first
 // deployment would wait out its health checks and roll back. It reads metadata only
 // (secretsmanager:DescribeSecret, which the CI deploy role has), never a value. It runs when a
-// deploy names the secrets and AWS credentials are there; without credentials make deploy
-// stops at its credentials step right after, so there is nothing to deploy to check.
+// deploy names the secrets and AWS credentials are there; without credentials it reports that
+// it skipped (make deploy then stops at its credentials step, so nothing is deployed unchecked).
 func secretsHoldValues(ctx context.Context, t target) ([]problem, error) {
 	if !t.deploying() || len(t.secrets.ids) == 0 {
 		return nil, nil
@@ -52,7 +52,8 @@ func secretsHoldValues(ctx context.Context, t target) ([]problem, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
-		return nil, nil
+		return []problem{{where: "secrets", skipped: true,
+			message: fmt.Sprintf("not checked: no AWS credentials (environment, shared files or AWS_PROFILE); with credentials for the stage's account it checks that %s hold published values", strings.Join(t.secrets.ids, " and "))}}, nil
 	}
 	fix := fmt.Sprintf("make publish STAGE=%s ENV_FILE=.env.%s", t.stage, t.stage)
 	err = stagesecrets.CheckDeployable(ctx, stagesecrets.NewClient(cfg, t.secrets.endpoint), t.secrets.ids, fix)
@@ -73,3 +74,4 @@ func unjoin(err error) []error {
 	}
 	return nil
 }
+

@@ -70,3 +70,17 @@ func TestSecretsCheck(t *testing.T) {
 		t.Errorf("the check read %d secret values; it must read metadata only", sm.Calls("GetSecretValue"))
 	}
 }
+
+// TestSecretsCheckWithoutCredentials: no credentials is no check, and the command says so
+// instead of passing in silence.
+func TestSecretsCheckWithoutCredentials(t *testing.T) {
+	for k, v := range map[string]string{"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_PROFILE": "",
+		"AWS_CONFIG_FILE": "/nonexistent", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent"} {
+		t.Setenv(k, v)
+	}
+	code, out := preflight(t, repoWith(t, pinned), "--stage", "dev", "--region", "eu-west-1", "--secret", "keel/dev/vsync-config")
+	want := "preflight: skipped: secrets: not checked: no AWS credentials (environment, shared files or AWS_PROFILE)"
+	if code != 0 || !strings.HasPrefix(out, want) || !strings.Contains(out, "keel/dev/vsync-config hold published values") {
+		t.Errorf("exit %d, printed:\n%s\nwant a line starting %q", code, out, want)
+	}
+}
