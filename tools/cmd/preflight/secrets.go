@@ -74,4 +74,3 @@ func unjoin(err error) []error {
 	}
 	return nil
 }
-
