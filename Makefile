@@ -142,7 +142,7 @@ smoke: check-stage ## wait until STAGE's /healthz serves the deployed version fr
 .PHONY: cost
 cost: ## monthly cost of every stage (or STAGE) from its synthesized templates, offline; JSON=1 for JSON
 	@$(MAKE) -s synth-fast
-	go run ./tools/cmd/cost --assembly '$(CDK_OUT)' $(if $(STAGE),--stage '$(STAGE)') $(if $(JSON),--json)
+	@go run ./tools/cmd/cost --assembly '$(CDK_OUT)' $(if $(STAGE),--stage '$(STAGE)') $(if $(JSON),--json)
 
 .PHONY: review
 review: ## the pull-request review offline: guard, cost and template diff of BASE (origin/main) against the working tree, into review-comment.md
@@ -155,7 +155,8 @@ review-pr: ## (CI) the pull request a review run belongs to, from GitHub's recor
 .PHONY: synth-fast
 synth-fast: ## synthesize every stage into cdk.out without the built-in template validation (what cost and review read)
 	@scripts/install-tools cdk
-	CDK_VALIDATION=false $(CDK) synth '**' --no-notices --quiet --output '$(CDK_OUT)' >/dev/null
+	@log=$$(mktemp); trap 'rm -f "$$log"' EXIT; \
+	  CDK_VALIDATION=false $(CDK) synth '**' --no-notices --quiet --output '$(CDK_OUT)' >/dev/null 2>"$$log" || { cat "$$log" >&2; exit 1; }
 
 .PHONY: bench
 bench: tools-cdk ## measure synth, tests, boot, /healthz load, memory, sizes, deploy floor; table + bench/results/*.json
