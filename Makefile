@@ -169,6 +169,10 @@ fuzz: ## run each vsync fuzz target for FUZZTIME (default 30s)
 	@for f in FuzzDecodeConfig FuzzOpenEnvelope FuzzParseManifest FuzzParseVault; do \
 	  (cd app && go test ./vsync -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME)); done
 
+.PHONY: docs
+docs: ## regenerate docs/settings.md, commands.md and packages.md from the code (a test fails while they are stale)
+	go run ./infra/cmd/keel-docs
+
 .PHONY: check-stage
 check-stage:
 	@case " $(STAGES) " in *" $(STAGE) "*) ;; *) echo "make: STAGE='$(STAGE)' is not a stage: use STAGE=dev, STAGE=staging or STAGE=prod" >&2; exit 2;; esac
