@@ -74,6 +74,21 @@ func Tool(t testing.TB, rel, install string) string {
 	return path
 }
 
+// Command returns the path of a command the machine provides (a Debian package the project's
+// install script adds): it skips the test when missing, saying how to install it, and fails
+// on CI, where make test has installed it.
+func Command(t testing.TB, name, install string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is missing on CI: %s (make test runs it)", name, install)
+		}
+		t.Skipf("%s is missing: run %s (make test does)", name, install)
+	}
+	return path
+}
+
 // WriteOrCompare writes got to the golden file when -update is set; otherwise returns the
 // golden content for the caller to compare.
 func WriteOrCompare(t testing.TB, path string, got []byte) []byte {
