@@ -20,7 +20,7 @@ var modules = []string{"app", "infra", "tools", "test"}
 // packagesPage lists every Go package of the workspace with the first sentence of its doc.
 func packagesPage(root string) ([]byte, error) {
 	var b bytes.Buffer
-	b.WriteString("# Packages\n\nEvery Go package of the four modules, with the first sentence of its doc comment.\n")
+	b.WriteString("# Packages\n\nEvery Go package of the four modules, with the first sentence of its doc comment: what it\nprovides, in the words of whoever wrote it.\n")
 	for _, m := range modules {
 		fmt.Fprintf(&b, "\n## %s\n\n| package | what it provides |\n| --- | --- |\n", m)
 		dirs, err := goDirs(filepath.Join(root, m))
