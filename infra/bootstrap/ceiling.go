@@ -16,6 +16,7 @@ const StageTag = "keel:stage"
 //     delivery): add the service to wholeServices (and to guardedServices when its resources
 //     carry tags), or its actions to runtimeActions;
 //   - a new denial: boundaryDenials.
+//
 // Each change shows in the golden bootstrap templates and in the simulator's table
 // (test/infra/escalation_test.go), whose positive twins fail when the ceiling is too low.
 var (

@@ -38,12 +38,16 @@ func (n stageNames) secret(name string) string {
 func (n stageNames) arn(service, r string) string {
 	return fmt.Sprintf("arn:aws:%s:%s:%s:%s", service, n.region, n.account, r)
 }
-func (n stageNames) ownRole() string   { return n.iam("role/keel-" + n.stage + "-AppTaskTaskRole-AbCdEf") }
-func (n stageNames) boundary() string  { return n.iam("policy/keel-" + n.stage + "-boundary") }
+func (n stageNames) ownRole() string {
+	return n.iam("role/keel-" + n.stage + "-AppTaskTaskRole-AbCdEf")
+}
+func (n stageNames) boundary() string { return n.iam("policy/keel-" + n.stage + "-boundary") }
 func (n stageNames) vaultBucket() string {
 	return "arn:aws:s3:::keel-" + n.stage + "-foundation-foundationvaultabcdef-0123456789ab"
 }
-func (n stageNames) ownBucket() string { return "arn:aws:s3:::keel-" + n.stage + "-ingressaccesslogsabcdef-0123456789ab" }
+func (n stageNames) ownBucket() string {
+	return "arn:aws:s3:::keel-" + n.stage + "-ingressaccesslogsabcdef-0123456789ab"
+}
 
 func tagged(stage string) map[string]any { return map[string]any{"aws:ResourceTag/keel:stage": stage} }
 func withBoundary(n stageNames) map[string]any {
