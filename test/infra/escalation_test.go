@@ -215,8 +215,24 @@ func literalStatement(res resolver, st any) (map[string]any, error) {
 		resources = append(resources, literal)
 	}
 	out["Resource"] = resources
-	if c := get(st, "Condition"); c != nil {
-		out["Condition"] = c
+	if c, ok := get(st, "Condition").(map[string]any); ok {
+		literal := map[string]any{}
+		for op, kv := range c {
+			values := map[string]any{}
+			for k, v := range kv.(map[string]any) {
+				if _, isList := v.([]any); isList {
+					values[k] = v
+					continue
+				}
+				l, err := res.resolve(v)
+				if err != nil {
+					return nil, err
+				}
+				values[k] = l
+			}
+			literal[op] = values
+		}
+		out["Condition"] = literal
 	}
 	return out, nil
 }
@@ -253,4 +269,73 @@ func stageContext(stage, resource string, st map[string]any) map[string]any {
 		}
 	}
 	return ctx
+}
+
+// TestVaultReaderBoundary: the vault reader's key stays a read-only key for its prefix even
+// after someone attaches an administrator's policy to the user (the attack the old layout
+// allowed through iam:PutUserPolicy).
+func TestVaultReaderBoundary(t *testing.T) {
+	a := app(t)
+	var requests []simRequest
+	var want []string
+	for _, name := range settings.Names {
+		fnd, ok := a.foundation[name]
+		if !ok {
+			continue
+		}
+		s := a.built[name].Settings
+		res := resolver{stage: name, account: s.Account, region: s.Region, resources: fnd["Resources"].(map[string]any)}
+		policy := func(typ string) namedPolicy {
+			t.Helper()
+			for id, r := range fnd.resources(typ) {
+				var literal []any
+				for _, st := range anySlice(get(r, "Properties", "PolicyDocument", "Statement")) {
+					l, err := literalStatement(res, st)
+					if err != nil {
+						t.Fatalf("%s %s: %v", name, id, err)
+					}
+					literal = append(literal, l)
+				}
+				return namedPolicy{Name: id, Policy: map[string]any{"Version": "2012-10-17", "Statement": literal}}
+			}
+			t.Fatalf("%s: no %s in the foundation", name, typ)
+			return namedPolicy{}
+		}
+		reader := principal{arn: fmt.Sprintf("arn:aws:iam::%s:user/keel-%s-vault-reader", s.Account, name),
+			policies:   []namedPolicy{policy("AWS::IAM::Policy"), {Name: "attached-later", Policy: allowAll}},
+			boundaries: []namedPolicy{policy("AWS::IAM::ManagedPolicy")}}
+		bucket, _ := res.ref(firstID(fnd, "AWS::S3::Bucket"), true)
+		prefix := map[string]any{"s3:prefix": "keel/" + name + "/"}
+		for _, c := range []struct {
+			action, resource string
+			ctx              map[string]any
+			allowed          bool
+		}{
+			{"s3:GetObject", bucket + "/keel/" + name + "/current.json", nil, true},
+			{"s3:ListBucket", bucket, prefix, true},
+			{"s3:PutObject", bucket + "/keel/" + name + "/current.json", nil, false},
+			{"s3:GetObject", bucket + "/keel/other/current.json", nil, false},
+			{"s3:ListBucket", bucket, map[string]any{"s3:prefix": "keel/"}, false},
+			{"iam:CreateAccessKey", fmt.Sprintf("arn:aws:iam::%s:user/keel-%s-vault-reader", s.Account, name), nil, false},
+			{"secretsmanager:GetSecretValue", fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:keel/%s/vsync-passphrase-AbCdEf", s.Region, s.Account, name), nil, false},
+		} {
+			requests = append(requests, reader.request(name+" reader", c.action, c.resource, s.Account, c.ctx))
+			want = append(want, map[bool]string{true: "Allowed", false: "denied"}[c.allowed])
+		}
+	}
+	if len(requests) == 0 {
+		t.Fatal("no stage has a foundation")
+	}
+	for i, r := range simulate(t, requests) {
+		if got := map[bool]string{true: "Allowed", false: "denied"}[r.Result == "Allowed"]; got != want[i] || r.Result == "Error" {
+			t.Errorf("%s: %s on %s is %s (%s), want %s", r.Name, requests[i].Action, requests[i].Resource, r.Result, r.Error, want[i])
+		}
+	}
+}
+
+func firstID(tp template, typ string) string {
+	for id := range tp.resources(typ) {
+		return id
+	}
+	return ""
 }

@@ -163,6 +163,14 @@ func (r resolver) resolve(v any) (string, error) {
 }
 
 func (r resolver) ref(id string, arn bool) (string, error) {
+	switch id {
+	case "AWS::Region":
+		return r.region, nil
+	case "AWS::AccountId":
+		return r.account, nil
+	case "AWS::Partition":
+		return "aws", nil
+	}
 	typ := fmt.Sprint(get(r.resources, id, "Type"))
 	elb := fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:", r.region, r.account)
 	switch typ {
@@ -172,6 +180,14 @@ func (r resolver) ref(id string, arn bool) (string, error) {
 			return fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s:*", r.region, r.account, name), nil
 		}
 		return name, nil
+	case "AWS::S3::Bucket":
+		name := strings.ToLower(fmt.Sprintf("keel-%s-foundation-%s-abcdef012345", r.stage, id))
+		if arn {
+			return "arn:aws:s3:::" + name, nil
+		}
+		return name, nil
+	case "AWS::KMS::Key":
+		return fmt.Sprintf("arn:aws:kms:%s:%s:key/0a1b2c3d-0000-4000-8000-000000000000", r.region, r.account), nil
 	case "AWS::ElasticLoadBalancingV2::TargetGroup":
 		return elb + "targetgroup/keel-" + r.stage + "-tg/0123456789abcdef", nil
 	case "AWS::ElasticLoadBalancingV2::Listener":
