@@ -128,6 +128,12 @@ ci-guard: ## fail unless diff-verdicts holds a verdict per stage and none failed
 	@if grep ' fail$$' diff-verdicts && [ "$${ALLOW_REPLACEMENT:-false}" != true ]; then \
 	  echo "ci-guard: a stateful or identity-carrying resource would be replaced or destroyed; label the pull request allow-replacement if that is intended" >&2; exit 1; fi
 
+.PHONY: deploy-guard
+deploy-guard: check-stage ## CI, before make deploy: stop on a stateful replacement in the exact assembly it deploys (of CDK_APP or cdk.out)
+	@scripts/install-tools cdk
+	@scripts/require-aws-credentials deploy-guard
+	CDK_APP='$(or $(CDK_APP),$(CDK_OUT))' scripts/deploy-guard '$(STAGE)'
+
 .PHONY: head-of-main
 head-of-main: ## CI: deploy=true in GITHUB_OUTPUT only while GITHUB_SHA is the head of main (a superseded run deploys nothing)
 	@scripts/require-head-of-main

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -37,6 +38,26 @@ type Props struct {
 	PassRoleServices []string
 	// ServiceLinkedRoles are the services whose service-linked roles the stack may create.
 	ServiceLinkedRoles []string
+	// ResolvedSecrets are the names of the secrets the stack's dynamic references read: the
+	// only secrets whose values the execution role may read. Each is under keel/<stage>/.
+	ResolvedSecrets []string
+	// ImportedSecretARNs are secrets outside keel/<stage>/ the stage's roles read (a stage
+	// that imports its secrets).
+	ImportedSecretARNs []string
+	// Foundation is what the administrator's foundation stack owns; zero when the stage
+	// imports its secrets.
+	Foundation Foundation
+}
+
+// Foundation names the foundation's resources that no role of the stage may change.
+type Foundation struct {
+	// Stack is the foundation stack's name: its bucket's generated name starts with it, and
+	// CloudFormation tags its resources with it.
+	Stack string
+	// ReaderSecret holds the reader's key: no role of the stage may read or change it.
+	ReaderSecret string
+	// ReadOnlySecrets are the secrets the service reads and the execution role must not change.
+	ReadOnlySecrets []string
 }
 
 func (p Props) validate() error {
@@ -49,6 +70,13 @@ func (p Props) validate() error {
 		return errors.New("bootstrap: ServiceStack is required")
 	case len(p.PassRoleServices) == 0 || len(p.ServiceLinkedRoles) == 0:
 		return errors.New("bootstrap: PassRoleServices and ServiceLinkedRoles are required (the service stack passes roles and creates service-linked roles)")
+	case p.Foundation.Stack != "" && p.Foundation.ReaderSecret == "":
+		return errors.New("bootstrap: Foundation.ReaderSecret is required with Foundation.Stack")
+	}
+	for _, name := range p.ResolvedSecrets {
+		if !strings.HasPrefix(name, "keel/"+p.Stage+"/") {
+			return fmt.Errorf("bootstrap: ResolvedSecrets %q is not under keel/%s/: the execution role reads the stage's own secrets only", name, p.Stage)
+		}
 	}
 	return nil
 }

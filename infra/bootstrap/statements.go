@@ -23,19 +23,10 @@ var (
 // limited to the stage's buckets, and the bootstrap version parameter; then the explicit
 // denials. No statement allows a wildcard action.
 func executionStatements(props Props, a arns) []statement {
-	byService := map[string][]string{}
-	for _, actions := range handlerPermissions() {
-		for _, action := range actions {
-			service, _, _ := strings.Cut(action, ":")
-			if !slices.Contains(byService[service], action) {
-				byService[service] = append(byService[service], action)
-			}
-		}
-	}
+	byService := actionsByService()
 	var out []statement
 	for _, service := range sortedKeys(byService) {
 		actions := byService[service]
-		slices.Sort(actions)
 		switch service {
 		case "iam":
 			out = append(out, iamStatements(actions, props, a)...)
@@ -45,31 +36,41 @@ func executionStatements(props Props, a arns) []statement {
 			prefix := fmt.Sprintf("arn:%s:s3:::keel-%s-", a.partition, a.stage)
 			out = append(out, allow("S3", actions, []string{prefix + "*", prefix + "*/*"}, nil))
 		case "secretsmanager":
-			out = append(out, secretStatements(actions, a)...)
+			out = append(out, secretStatements(actions, props, a)...)
 		default:
 			out = append(out, allow(sid(service), actions, []string{"*"}, nil))
 		}
 	}
-	out = append(out, allow("BootstrapVersion", []string{"ssm:GetParameters"},
-		[]string{fmt.Sprintf("arn:%s:ssm:%s:%s:parameter/cdk-bootstrap/%s/version", a.partition, a.region, a.account, props.Qualifier)}, nil))
-	return append(out, deny("ProtectedIAM", []string{"iam:*"}, protectedIAM(a), nil))
+	out = append(out, allow("BootstrapVersion", []string{"ssm:GetParameters"}, []string{a.bootstrapVersion(props.Qualifier)}, nil))
+	out = append(out, deny("ProtectedIAM", []string{"iam:*"}, protectedIAM(a), nil))
+	return append(out, foundationDenials(props, a)...)
 }
 
-// secretStatements limits the secret handlers to the stage's own secrets (keel/<stage>/...):
-// with GetSecretValue on every secret, a template could read another stage's vault passphrase
-// through a dynamic reference, which CloudFormation resolves with this role. GetRandomPassword
-// has no resource (Service Authorization Reference, AWS Secrets Manager).
-func secretStatements(actions []string, a arns) []statement {
-	var random, scoped []string
+// secretStatements limits the secret handlers to the stage's own secrets (keel/<stage>/...),
+// and reading a value to the secrets the template's dynamic references name: CloudFormation
+// resolves {{resolve:secretsmanager:...}} with this role, so with GetSecretValue on more, a
+// template could copy the vault passphrase or the reader's key into a resource it controls.
+// GetRandomPassword has no resource (Service Authorization Reference, AWS Secrets Manager).
+func secretStatements(actions []string, props Props, a arns) []statement {
+	var random, read, scoped []string
 	for _, action := range actions {
-		if action == "secretsmanager:GetRandomPassword" {
+		switch action {
+		case "secretsmanager:GetRandomPassword":
 			random = append(random, action)
-		} else {
+		case "secretsmanager:GetSecretValue":
+			read = append(read, action)
+		default:
 			scoped = append(scoped, action)
 		}
 	}
-	own := fmt.Sprintf("arn:%s:secretsmanager:%s:%s:secret:keel/%s/*", a.partition, a.region, a.account, a.stage)
-	out := []statement{allow("SecretsManager", scoped, []string{own}, nil)}
+	out := []statement{allow("SecretsManager", scoped, []string{a.secret("keel/" + a.stage + "/*")}, nil)}
+	if len(read) > 0 && len(props.ResolvedSecrets) > 0 {
+		named := make([]string, len(props.ResolvedSecrets))
+		for i, name := range props.ResolvedSecrets {
+			named[i] = a.secret(name + "-??????")
+		}
+		out = append(out, allow("ResolvedSecrets", read, named, nil))
+	}
 	if len(random) > 0 {
 		out = append(out, allow("SecretsManagerRandom", random, []string{"*"}, nil))
 	}
@@ -111,38 +112,6 @@ func protectedIAM(a arns) []string {
 		a.iam("role/cdk-*"),
 		a.iam("policy/keel-*"),
 		a.iam("oidc-provider/token.actions.githubusercontent.com"),
-	}
-}
-
-// boundaryStatements: the boundary is a ceiling, not a grant (a role may do what its own
-// policies allow and the boundary does not deny; IAM, "Permissions boundaries for IAM
-// entities"). It allows every action and denies what no role of the stage may ever do.
-func boundaryStatements(props Props, a arns) []statement {
-	stackArn := fmt.Sprintf("arn:%s:cloudformation:%s:%s:stack/%s/*", a.partition, a.region, a.account, props.ServiceStack)
-	return []statement{
-		allow("CeilingOnly", []string{"*"}, []string{"*"}, nil),
-		deny("NoRoleWithoutThisBoundary", []string{"iam:CreateRole", "iam:PutRolePermissionsBoundary"}, []string{"*"},
-			statement{"StringNotEquals": statement{"iam:PermissionsBoundary": a.boundary()}}),
-		deny("NoBoundaryRemoval", []string{"iam:DeleteRolePermissionsBoundary", "iam:DeleteUserPermissionsBoundary"}, []string{"*"}, nil),
-		deny("NoLongLivedCredentials", []string{"iam:CreateUser", "iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile", "iam:CreateServiceSpecificCredential"}, []string{"*"}, nil),
-		deny("ProtectedIAM", []string{"iam:*"}, protectedIAM(a), nil),
-		deny("NoBootstrapOrGitHubRoles", []string{"sts:AssumeRole", "sts:TagSession"}, []string{a.iam("role/cdk-*"), a.iam("role/keel-*-github-*")}, nil),
-		// The bootstrap buckets and repositories of every qualifier: publishing is the
-		// publishing roles' job (not bounded); a stage role that could write there could
-		// plant an asset another stage's next deploy would pick up by its hash.
-		deny("NoBootstrapAssets", []string{"s3:Delete*", "s3:Put*", "s3:Replicate*", "s3:RestoreObject"},
-			[]string{fmt.Sprintf("arn:%s:s3:::cdk-*", a.partition), fmt.Sprintf("arn:%s:s3:::cdk-*/*", a.partition)}, nil),
-		deny("NoBootstrapImages", []string{"ecr:BatchDeleteImage", "ecr:CompleteLayerUpload", "ecr:DeleteRepository", "ecr:DeleteRepositoryPolicy", "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:PutLifecyclePolicy", "ecr:SetRepositoryPolicy", "ecr:UploadLayerPart"},
-			[]string{fmt.Sprintf("arn:%s:ecr:%s:%s:repository/cdk-*", a.partition, a.region, a.account)}, nil),
-		{"Sid": "OwnStackOnly", "Effect": "Deny", "Action": []string{
-			"cloudformation:CancelUpdateStack", "cloudformation:ContinueUpdateRollback", "cloudformation:CreateChangeSet", "cloudformation:CreateStack",
-			"cloudformation:DeleteChangeSet", "cloudformation:DeleteStack", "cloudformation:ExecuteChangeSet", "cloudformation:RollbackStack",
-			"cloudformation:SetStackPolicy", "cloudformation:UpdateStack", "cloudformation:UpdateTerminationProtection",
-		}, "NotResource": []string{stackArn}},
-		// keel tags every resource of a stage keel:stage=<stage>; keys without the tag (another
-		// stage's, or the account's own) cannot be scheduled for deletion or locked away.
-		deny("OwnKeysOnly", []string{"kms:DisableKey", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"}, []string{"*"},
-			statement{"StringNotEquals": statement{"aws:ResourceTag/keel:stage": props.Stage}}),
 	}
 }
 

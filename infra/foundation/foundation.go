@@ -52,9 +52,11 @@ type Foundation struct {
 	constructs.Construct
 	Bucket awss3.Bucket
 	// Key is the customer-managed key, or nil.
-	Key                awskms.Key
-	Reader             awsiam.User
-	ReaderPolicy       awsiam.Policy
+	Key          awskms.Key
+	Reader       awsiam.User
+	ReaderPolicy awsiam.Policy
+	// ReaderBoundary is the reader's permissions boundary: the same grants as its policy.
+	ReaderBoundary     awsiam.ManagedPolicy
 	ReaderSecret       awssecretsmanager.Secret
 	Config, Passphrase awssecretsmanager.Secret
 }
@@ -75,7 +77,7 @@ func New(scope constructs.Construct, id string, props Props) *Foundation {
 		})
 	}
 	f.Bucket = newBucket(c, f.Key, props.NoncurrentVersionDays)
-	f.Reader, f.ReaderPolicy = newReader(c, props.ReaderUserName, f.Bucket, props.Prefix, f.Key)
+	f.Reader, f.ReaderPolicy, f.ReaderBoundary = newReader(c, props.ReaderUserName, f.Bucket, props.Prefix, f.Key)
 	f.ReaderSecret = newReaderSecret(c, props, f)
 	f.Config = placeholderSecret(c, "Config", props.ConfigSecretName, f.Key,
 		fmt.Sprintf("keel %s: VSYNC_CONFIG, the token that locates the vault (a placeholder until make publish)", props.Stage))
@@ -112,8 +114,30 @@ func newBucket(scope constructs.Construct, key awskms.Key, days int) awss3.Bucke
 // and list that prefix (so that an unpublished vault answers 404, "publish first", rather
 // than 403), and decrypt them through S3 when a customer-managed key encrypts the bucket.
 // Nothing else: no write, no other prefix, no other bucket.
-func newReader(scope constructs.Construct, userName string, bucket awss3.Bucket, prefix string, key awskms.Key) (awsiam.User, awsiam.Policy) {
-	user := awsiam.NewUser(scope, jsii.String("Reader"), &awsiam.UserProps{UserName: jsii.String(userName)})
+//
+// The same statements are the user's permissions boundary: a policy anyone later attaches to
+// the user (by mistake, or through a role that may write user policies) grants nothing more,
+// so the long-lived key stays a read-only key for one prefix. No network condition limits
+// where the key may be used: the tasks that use it reach S3 from public IPs that change with
+// every task (or through NAT gateways the service stack creates after this stack, and may
+// replace), and the key also serves `vault verify` from an operator's machine.
+func newReader(scope constructs.Construct, userName string, bucket awss3.Bucket, prefix string, key awskms.Key) (awsiam.User, awsiam.Policy, awsiam.ManagedPolicy) {
+	boundary := awsiam.NewManagedPolicy(scope, jsii.String("ReaderBoundary"), &awsiam.ManagedPolicyProps{
+		ManagedPolicyName: jsii.String(userName + "-boundary"),
+		Description:       jsii.String("The ceiling of the vault reader: get and list its stage's prefix, nothing else"),
+		Statements:        readerStatements(scope, bucket, prefix, key),
+	})
+	user := awsiam.NewUser(scope, jsii.String("Reader"), &awsiam.UserProps{UserName: jsii.String(userName), PermissionsBoundary: boundary})
+	policy := awsiam.NewPolicy(scope, jsii.String("ReaderPolicy"), &awsiam.PolicyProps{
+		PolicyName: jsii.String("read-vault"),
+		Statements: readerStatements(scope, bucket, prefix, key),
+		Users:      &[]awsiam.IUser{user},
+	})
+	return user, policy, boundary
+}
+
+// readerStatements: get the objects under prefix, list the prefix, decrypt through S3.
+func readerStatements(scope constructs.Construct, bucket awss3.Bucket, prefix string, key awskms.Key) *[]awsiam.PolicyStatement {
 	statements := []awsiam.PolicyStatement{
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Actions:   jsii.Strings("s3:GetObject"),
@@ -135,12 +159,7 @@ func newReader(scope constructs.Construct, userName string, bucket awss3.Bucket,
 			}},
 		}))
 	}
-	policy := awsiam.NewPolicy(scope, jsii.String("ReaderPolicy"), &awsiam.PolicyProps{
-		PolicyName: jsii.String("read-vault"),
-		Statements: &statements,
-		Users:      &[]awsiam.IUser{user},
-	})
-	return user, policy
+	return &statements
 }
 
 // newReaderSecret holds the reader's access key and where the vault is. CloudFormation puts

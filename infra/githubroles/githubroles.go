@@ -1,14 +1,16 @@
 // Package githubroles provides the roles GitHub Actions assumes for one stage through OIDC: a
 // diff role that reads the stage's service stack and nothing else, and a deploy role that may
-// only assume the stage's own bootstrap roles. Each trusts one exact OIDC subject: the
-// repository, the event or environment, and the workflow file at main (the repository's
-// subject template, set by scripts/github-setup, includes job_workflow_ref).
+// only assume the stage's own bootstrap roles. Each trusts one OIDC subject: the repository,
+// the event or environment, the ref (main for the deploy), and the workflow file at main (the
+// repository's subject template, set by scripts/github-setup, includes ref and
+// job_workflow_ref).
 package githubroles
 
 import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -26,27 +28,32 @@ const (
 )
 
 // SubjectClaims is the repository's OIDC subject template (include_claim_keys): GitHub then
-// issues sub = "repo:<owner/name>:<context>:job_workflow_ref:<owner/name>/<workflow>@<ref>",
+// issues sub = "repo:<owner/name>:<context>:ref:<ref>:job_workflow_ref:<owner/name>/<workflow>@<ref>",
 // where context is "environment:<name>" for a job with an environment and "pull_request" for
-// a pull-request job without one (GitHub, "OpenID Connect reference", customizing the
-// subject claims). job_workflow_ref names the reusable workflow a job runs, at its ref.
-var SubjectClaims = []string{"repo", "context", "job_workflow_ref"}
+// a pull-request job without one, ref is the ref the run was triggered for, and
+// job_workflow_ref names the reusable workflow a job runs at its ref (GitHub, "OpenID Connect
+// reference", customizing the subject claims). IAM evaluates no claim of GitHub's token but
+// aud and sub ("Support for custom claims for OIDC is unavailable in AWS"), so the ref must
+// be in the subject: job_workflow_ref alone names the workflow file's ref, which a run on
+// another branch can still point at main.
+var SubjectClaims = []string{"repo", "context", "ref", "job_workflow_ref"}
 
-// DeploySubject is the subject of the deploy job: deploy-stage.yml from main, in the stage's
-// environment.
+// DeploySubject is the subject of the deploy job: deploy-stage.yml from main, run for a push
+// to main, in the stage's environment.
 func DeploySubject(repository, stage string) string {
-	return subject(repository, "environment:"+stage, DeployWorkflow)
+	return subject(repository, "environment:"+stage, "refs/heads/"+Branch, DeployWorkflow)
 }
 
-// DiffSubject is the subject of the diff job: diff.yml from main, called by a pull request.
+// DiffSubject is the subject of the diff job: diff.yml from main, called by a pull request
+// (whose ref is refs/pull/<number>/merge: the diff role's trust matches it with StringLike).
 // Calling it at main (not the pull request's copy) means the code that holds the diff role is
 // the reviewed one.
 func DiffSubject(repository string) string {
-	return subject(repository, "pull_request", DiffWorkflow)
+	return subject(repository, "pull_request", "refs/pull/*/merge", DiffWorkflow)
 }
 
-func subject(repository, context, workflow string) string {
-	return fmt.Sprintf("repo:%s:%s:job_workflow_ref:%s/%s@refs/heads/%s", repository, context, repository, workflow, Branch)
+func subject(repository, context, ref, workflow string) string {
+	return fmt.Sprintf("repo:%s:%s:ref:%s:job_workflow_ref:%s/%s@refs/heads/%s", repository, context, ref, repository, workflow, Branch)
 }
 
 var repositoryRE = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
@@ -154,12 +161,14 @@ func New(scope constructs.Construct, id string, props Props) *Roles {
 
 // role is trusted by GitHub's OIDC tokens with exactly this audience and subject.
 func role(scope constructs.Construct, id, name string, providerARN *string, subject, description string) awsiam.Role {
-	principal := awsiam.NewWebIdentityPrincipal(providerARN, &map[string]any{
-		"StringEquals": map[string]any{
-			githubOIDC + ":aud": "sts.amazonaws.com",
-			githubOIDC + ":sub": subject,
-		},
-	})
+	conditions := map[string]any{"StringEquals": map[string]any{githubOIDC + ":aud": "sts.amazonaws.com", githubOIDC + ":sub": subject}}
+	if strings.Contains(subject, "*") {
+		conditions = map[string]any{
+			"StringEquals": map[string]any{githubOIDC + ":aud": "sts.amazonaws.com"},
+			"StringLike":   map[string]any{githubOIDC + ":sub": subject},
+		}
+	}
+	principal := awsiam.NewWebIdentityPrincipal(providerARN, &conditions)
 	return awsiam.NewRole(scope, jsii.String(id), &awsiam.RoleProps{
 		RoleName:           jsii.String(name),
 		AssumedBy:          principal,

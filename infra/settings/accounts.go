@@ -25,29 +25,17 @@ func oneQualifierPerStage(stages []Stage) error {
 }
 
 // AccountWarnings are the layout problems that synth reports without failing: prod sharing
-// its account with another stage. Each stage has its own qualifier, boundary and execution
-// policy, but an account is still one blast radius (service quotas, account-level settings,
-// whoever administers it); one account per stage is what the README recommends. The built-in
-// defaults put every stage in the documentation account, so a default synth shows it.
+// its account with another stage, which prodAccountAlone allows only with the opt-out (or in
+// the defaults' documentation account). One account per stage is what the README recommends.
 func AccountWarnings(stages []Stage) []string {
-	var prod *Stage
-	for i := range stages {
-		if stages[i].Name == "prod" {
-			prod = &stages[i]
-		}
-	}
-	if prod == nil {
+	prod, sharing := prodSharing(stages)
+	if prod == nil || len(sharing) == 0 {
 		return nil
 	}
-	var sharing []string
-	for _, s := range stages {
-		if s.Name != prod.Name && s.Account == prod.Account {
-			sharing = append(sharing, s.Name)
-		}
+	optOut := ""
+	if prod.SharedAccountWithStages {
+		optOut = fmt.Sprintf(" (%sprod.sharedAccountWithStages = true)", ContextPrefix)
 	}
-	if len(sharing) == 0 {
-		return nil
-	}
-	return []string{fmt.Sprintf("%sprod.account = %s is also the account of %s: a mistake or a compromised pipeline in one of them can reach prod's account; use one account per stage (README: Account layout)",
-		ContextPrefix, prod.Account, strings.Join(sharing, " and "))}
+	return []string{fmt.Sprintf("%sprod.account = %s is also the account of %s%s: a mistake or a compromised pipeline in one of them can reach prod's account; use one account per stage (README: Account layout)",
+		ContextPrefix, prod.Account, strings.Join(sharing, " and "), optOut)}
 }

@@ -36,7 +36,7 @@ func FromContext(context map[string]any) ([]Stage, error) {
 		errs = append(errs, err)
 		stages = append(stages, s)
 	}
-	errs = append(errs, oneProviderPerAccount(stages), oneQualifierPerStage(stages))
+	errs = append(errs, oneProviderPerAccount(stages), oneQualifierPerStage(stages), prodAccountAlone(stages))
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}

@@ -36,6 +36,9 @@ type Stage struct {
 
 	Foundation Foundation `json:"foundation"`
 	Bootstrap  Bootstrap  `json:"bootstrap"`
+
+	// SharedAccountWithStages lets prod share its account with another stage (isolation.go).
+	SharedAccountWithStages bool `json:"sharedAccountWithStages"`
 }
 
 // Bootstrap is the stage's CDK bootstrap (make bootstrap STAGE=<stage>): its own qualifier, so

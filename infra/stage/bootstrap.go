@@ -32,6 +32,9 @@ func newBootstrapStack(scope constructs.Construct, s settings.Stage) awscdk.Stac
 		ServiceStack:       StackName(s.Name),
 		PassRoleServices:   passRoleServices,
 		ServiceLinkedRoles: serviceLinkedRoles,
+		ResolvedSecrets:    []string{SmokeTokenName(s.Name)},
+		ImportedSecretARNs: importedSecrets(s),
+		Foundation:         foundationProtection(s),
 	})
 	// What make bootstrap passes to cdk bootstrap, read from the assembly: literal values.
 	stack.TemplateOptions().SetMetadata(&map[string]any{"keel:bootstrap": map[string]any{
@@ -75,4 +78,21 @@ func warnAccountLayout(built []Built, warnings []string) {
 			awscdk.Annotations_Of(b.Stack).AddWarningV2(jsii.String("keel:account-layout"), jsii.String(w))
 		}
 	}
+}
+
+// foundationProtection names what the stage's foundation owns, for the boundary to protect.
+func foundationProtection(s settings.Stage) bootstrap.Foundation {
+	if s.Secrets.Imported() {
+		return bootstrap.Foundation{}
+	}
+	n := s.FoundationNames()
+	return bootstrap.Foundation{Stack: n.Stack, ReaderSecret: n.ReaderSecret, ReadOnlySecrets: []string{n.ConfigSecret, n.PassphraseSecret}}
+}
+
+// importedSecrets are the secrets an importing stage reads from outside keel/<stage>/.
+func importedSecrets(s settings.Stage) []string {
+	if !s.Secrets.Imported() {
+		return nil
+	}
+	return []string{s.Secrets.ConfigARN, s.Secrets.PassphraseARN}
 }

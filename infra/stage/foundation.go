@@ -94,9 +94,11 @@ func suppressFoundationNag(f *foundation.Foundation) {
 			"Rotated by the runbooks (vault rotate-passphrase, a new reader key then make publish): a rotation Lambda cannot re-seal the vault or mint its token.")
 	}
 	prefixObjects := &cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<FoundationVault[0-9A-F]{8}\.Arn>\/keel\/[a-z]+\/\*$/`)}
-	cdknag.NagSuppressions_AddResourceSuppressions(f.ReaderPolicy, &[]*cdknag.NagPackSuppression{{
-		Id:        jsii.String("AwsSolutions-IAM5"),
-		Reason:    jsii.String("The reader gets the objects under its stage's prefix only: the wildcard is the object keys below keel/<stage>/."),
-		AppliesTo: &[]any{prefixObjects},
-	}}, jsii.Bool(true))
+	for _, p := range []constructs.IConstruct{f.ReaderPolicy, f.ReaderBoundary} {
+		cdknag.NagSuppressions_AddResourceSuppressions(p, &[]*cdknag.NagPackSuppression{{
+			Id:        jsii.String("AwsSolutions-IAM5"),
+			Reason:    jsii.String("The reader gets the objects under its stage's prefix only: the wildcard is the object keys below keel/<stage>/."),
+			AppliesTo: &[]any{prefixObjects},
+		}}, jsii.Bool(true))
+	}
 }

@@ -59,10 +59,11 @@ func suppressBootstrapNag(stage string, b *bootstrap.Bootstrap) {
 		suppressWildcard(p, stageScoped,
 			"CloudFormation's handlers call create and describe actions (ec2:CreateVpc, ecs:CreateCluster, ...) that take no resource ARN or name a resource that does not exist yet; each action is listed by name, from the resource schemas, and IAM, S3, Secrets Manager and the bootstrap parameter are scoped to the stage.")
 	}
+	wholeService := &cdknag.RegexAppliesTo{Regex: jsii.String(`/^Action::[a-z0-9-]+:\*$/`)}
 	cdknag.NagSuppressions_AddResourceSuppressions(b.Boundary, &[]*cdknag.NagPackSuppression{{
 		Id:        jsii.String("AwsSolutions-IAM5"),
-		Reason:    jsii.String("A permissions boundary is a ceiling, never a grant: Allow * makes the role's own policy the limit, and the boundary's Deny statements are what it adds (IAM permissions boundaries)."),
-		AppliesTo: &[]any{jsii.String("Action::*"), jsii.String("Resource::*"), jsii.String("Action::iam:*")},
+		Reason:    jsii.String("A permissions boundary is a ceiling, never a grant: it names whole services (infra/bootstrap/ceiling.go) and the stage's own roles, buckets and secrets, and its Deny statements keep the roles off other stages, principals, secrets and the audit trail (IAM permissions boundaries)."),
+		AppliesTo: &[]any{jsii.String("Resource::*"), wholeService, stageScoped},
 	}}, jsii.Bool(true))
 }
 

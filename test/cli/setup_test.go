@@ -80,8 +80,8 @@ func TestGitHubSetup(t *testing.T) {
 		}
 	}
 
-	if !slices.Equal(claims, githubroles.SubjectClaims) || !slices.Equal(claims, []string{"repo", "context", "job_workflow_ref"}) {
-		t.Errorf("subject claims %v, want repo, context, job_workflow_ref (what the trust policies are built from)", claims)
+	if !slices.Equal(claims, githubroles.SubjectClaims) || !slices.Equal(claims, []string{"repo", "context", "ref", "job_workflow_ref"}) {
+		t.Errorf("subject claims %v, want repo, context, ref, job_workflow_ref (what the trust policies are built from)", claims)
 	}
 	for _, stage := range settings.Names {
 		e := envs[stage]
@@ -124,8 +124,10 @@ func TestGitHubSetup(t *testing.T) {
 	for _, stage := range settings.Names {
 		deployRef := repo + "/" + strings.TrimPrefix(deploy.Jobs[stage].Uses, "./") + "@refs/heads/main" // a push to main runs a local workflow at that ref
 		want := map[string]string{
-			fmt.Sprintf("keel-%s-github-deploy", stage): subjectFrom(claims, repo, "environment:"+stage, deployRef),
-			fmt.Sprintf("keel-%s-github-diff", stage):   subjectFrom(claims, repo, "pull_request", diffRef),
+			// The deploy runs for a push to main; the diff for a pull request (its merge ref,
+			// any number: the trust matches it with StringLike).
+			fmt.Sprintf("keel-%s-github-deploy", stage): subjectFrom(claims, repo, "environment:"+stage, "refs/heads/main", deployRef),
+			fmt.Sprintf("keel-%s-github-diff", stage):   subjectFrom(claims, repo, "pull_request", "refs/pull/*/merge", diffRef),
 		}
 		for role, sub := range trustedSubjects(t, out, stage) {
 			if want[role] != sub {
@@ -139,7 +141,7 @@ func TestGitHubSetup(t *testing.T) {
 }
 
 // subjectFrom builds a subject the way GitHub does from the template's claim keys.
-func subjectFrom(claims []string, repo, context, jobWorkflowRef string) string {
+func subjectFrom(claims []string, repo, context, ref, jobWorkflowRef string) string {
 	parts := make([]string, 0, len(claims))
 	for _, c := range claims {
 		switch c {
@@ -147,6 +149,8 @@ func subjectFrom(claims []string, repo, context, jobWorkflowRef string) string {
 			parts = append(parts, "repo:"+repo)
 		case "context":
 			parts = append(parts, context)
+		case "ref":
+			parts = append(parts, "ref:"+ref)
 		case "job_workflow_ref":
 			parts = append(parts, "job_workflow_ref:"+jobWorkflowRef)
 		default:
@@ -184,7 +188,11 @@ func trustedSubjects(t *testing.T, out, stage string) map[string]string {
 	for _, r := range tmpl.Resources {
 		if r.Type == "AWS::IAM::Role" {
 			for _, s := range r.Properties.AssumeRolePolicyDocument.Statement {
-				subs[r.Properties.RoleName] = s.Condition["StringEquals"]["token.actions.githubusercontent.com:sub"]
+				sub := s.Condition["StringEquals"]["token.actions.githubusercontent.com:sub"]
+				if sub == "" {
+					sub = s.Condition["StringLike"]["token.actions.githubusercontent.com:sub"]
+				}
+				subs[r.Properties.RoleName] = sub
 			}
 		}
 	}

@@ -1,0 +1,118 @@
+package bootstrap
+
+import "fmt"
+
+// boundaryStatements: the boundary is a ceiling, not a grant (a role may do what its own
+// policies allow and the boundary allows and does not deny; IAM, "Permissions boundaries for
+// IAM entities"). It bounds the execution role and every role the service stack creates, so
+// a role a merged template gives an inline "Allow *" can still do only this: the services in
+// ceiling.go, IAM on the stage's own roles, S3 on the stage's own buckets, the stage's own
+// secrets; never another stage's resources, the foundation, the bootstrap, the audit trail.
+func boundaryStatements(props Props, a arns) []statement {
+	return append(ceilingAllows(props, a), boundaryDenials(props, a)...)
+}
+
+// ceilingAllows is everything a role of the stage may ever be allowed.
+func ceilingAllows(props Props, a arns) []statement {
+	s3 := fmt.Sprintf("arn:%s:s3:::keel-%s-", a.partition, a.stage)
+	out := []statement{
+		allow("StageServices", ceilingActions(), []string{"*"}, nil),
+		allow("StageBuckets", []string{"s3:*"}, []string{s3 + "*", s3 + "*/*"}, nil),
+		allow("StageSecrets", []string{"secretsmanager:*"}, append([]string{a.secret("keel/" + a.stage + "/*")}, props.ImportedSecretARNs...), nil),
+		allow("BootstrapVersion", []string{"ssm:GetParameters"}, []string{a.bootstrapVersion(props.Qualifier)}, nil),
+		// The task execution role pulls the image from the stage's own bootstrap repository.
+		allow("PullImage", pullActions, []string{fmt.Sprintf("arn:%s:ecr:%s:%s:repository/cdk-%s-container-assets-%s-%s", a.partition, a.region, a.account, props.Qualifier, a.account, a.region)}, nil),
+	}
+	// IAM: anything on the stage's own roles (the denials below keep the boundary on them and
+	// PassRole to the stage's services), service-linked roles of the stage's services only.
+	return append(out,
+		allow("OwnRoles", []string{"iam:*"}, []string{a.stageRoles()}, nil),
+		allow("PassServiceRoles", []string{"iam:PassRole"}, []string{a.iam("role/aws-service-role/*")}, nil),
+		allow("ServiceLinkedRoles", []string{"iam:CreateServiceLinkedRole"}, []string{a.iam("role/aws-service-role/*")},
+			statement{"StringEquals": statement{"iam:AWSServiceName": props.ServiceLinkedRoles}}),
+	)
+}
+
+// boundaryDenials hold whatever the allows above would let through. CloudFormation itself is
+// outside the ceiling: no role of the stage may change a stack, its own included (the
+// execution role is CloudFormation's, it calls no CloudFormation action).
+func boundaryDenials(props Props, a arns) []statement {
+	own := []string{a.stageRoles(), a.iam("role/aws-service-role/*")}
+	return append([]statement{
+		deny("NoRoleWithoutThisBoundary", []string{"iam:CreateRole", "iam:PutRolePermissionsBoundary"}, []string{"*"},
+			statement{"StringNotEquals": statement{"iam:PermissionsBoundary": a.boundary()}}),
+		deny("PassToStageServicesOnly", []string{"iam:PassRole"}, []string{"*"},
+			statement{"StringNotEquals": statement{"iam:PassedToService": props.PassRoleServices}}),
+		deny("NoBoundaryRemoval", []string{"iam:DeleteRolePermissionsBoundary", "iam:DeleteUserPermissionsBoundary"}, []string{"*"}, nil),
+		// Users and groups (the vault reader among them), and roles outside the stage
+		// (OrganizationAccountAccessRole, another stage's): no IAM action at all.
+		{"Sid": "OwnPrincipalsOnly", "Effect": "Deny", "Action": []string{"iam:*"}, "NotResource": own},
+		deny("ProtectedIAM", []string{"iam:*"}, protectedIAM(a), nil),
+		deny("NoBootstrapOrGitHubRoles", []string{"sts:AssumeRole", "sts:TagSession"}, []string{a.iam("role/cdk-*"), a.iam("role/keel-*-github-*")}, nil),
+		// The bootstrap buckets and repositories of every qualifier: publishing is the
+		// publishing roles' job (not bounded); a stage role that could write there could
+		// plant an asset another stage's next deploy would pick up by its hash.
+		deny("NoBootstrapAssets", []string{"s3:Delete*", "s3:Put*", "s3:Replicate*", "s3:RestoreObject"},
+			[]string{fmt.Sprintf("arn:%s:s3:::cdk-*", a.partition), fmt.Sprintf("arn:%s:s3:::cdk-*/*", a.partition)}, nil),
+		deny("NoBootstrapImages", []string{"ecr:BatchDeleteImage", "ecr:CompleteLayerUpload", "ecr:DeleteRepository", "ecr:DeleteRepositoryPolicy", "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:PutLifecyclePolicy", "ecr:SetRepositoryPolicy", "ecr:UploadLayerPart"},
+			[]string{fmt.Sprintf("arn:%s:ecr:%s:%s:repository/cdk-*", a.partition, a.region, a.account)}, nil),
+		deny("NoAuditTampering", auditActions, []string{"*"}, nil),
+		{"Sid": "OwnSecretsOnly", "Effect": "Deny", "Action": []string{"secretsmanager:*Secret*", "secretsmanager:*Resource*"},
+			"NotResource": append([]string{a.secret("keel/" + a.stage + "/*")}, props.ImportedSecretARNs...)},
+		// Stage isolation where accounts are shared (stageguard.go).
+		deny("OtherStagesResources", guardedServices(), []string{"*"}, statement{
+			"StringNotEquals": statement{"aws:ResourceTag/" + StageTag: props.Stage},
+			"Null":            statement{"aws:ResourceTag/" + StageTag: "false"},
+		}),
+		deny("NoForeignStageTag", []string{"*"}, []string{"*"}, statement{
+			"StringNotEquals": statement{"aws:RequestTag/" + StageTag: props.Stage},
+			"Null":            statement{"aws:RequestTag/" + StageTag: "false"},
+		}),
+		// keel tags every resource of a stage keel:stage=<stage>; keys without the tag (the
+		// account's own) cannot be scheduled for deletion or locked away.
+		deny("OwnKeysOnly", []string{"kms:DisableKey", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"}, []string{"*"},
+			statement{"StringNotEquals": statement{"aws:ResourceTag/" + StageTag: props.Stage}}),
+	}, foundationDenials(props, a)...)
+}
+
+// foundationDenials keep the execution role (and so a merged template) and every role of the
+// stage away from what the administrator's stacks own: the vault bucket (its policy, its
+// public-access block, its objects), the reader secret (no read at all), the secrets the
+// foundation creates (read only), and anything another keel stack created, by the tag
+// CloudFormation itself puts on its resources (aws: tags cannot be set or removed by anyone:
+// "Tagging best practices", tag naming limits). The execution policy carries them too.
+func foundationDenials(props Props, a arns) []statement {
+	other := statement{"Sid": "OtherKeelStacks", "Effect": "Deny", "NotAction": foundationReads, "Resource": []string{"*"}, "Condition": statement{
+		"StringLike":      statement{stackNameTag: "keel-*"},
+		"StringNotEquals": statement{stackNameTag: props.ServiceStack},
+	}}
+	f := props.Foundation
+	if f.Stack == "" {
+		return []statement{other}
+	}
+	reads := make([]string, len(f.ReadOnlySecrets))
+	for i, name := range f.ReadOnlySecrets {
+		reads[i] = a.secret(name + "-??????")
+	}
+	bucket := fmt.Sprintf("arn:%s:s3:::%s-", a.partition, f.Stack)
+	out := []statement{
+		deny("NoVaultBucket", []string{"s3:*"}, []string{bucket + "*", bucket + "*/*"}, nil),
+		deny("NoReaderSecret", []string{"secretsmanager:*"}, []string{a.secret(f.ReaderSecret + "-??????")}, nil),
+		other,
+	}
+	if len(reads) > 0 {
+		out = append(out, statement{"Sid": "FoundationSecretsReadOnly", "Effect": "Deny", "NotAction": foundationReads, "Resource": reads})
+	}
+	return out
+}
+
+// stackNameTag is the tag CloudFormation puts on the resources of a stack, naming it.
+const stackNameTag = "aws:ResourceTag/aws:cloudformation:stack-name"
+
+func (a arns) secret(name string) string {
+	return fmt.Sprintf("arn:%s:secretsmanager:%s:%s:secret:%s", a.partition, a.region, a.account, name)
+}
+
+func (a arns) bootstrapVersion(qualifier string) string {
+	return fmt.Sprintf("arn:%s:ssm:%s:%s:parameter/cdk-bootstrap/%s/version", a.partition, a.region, a.account, qualifier)
+}
