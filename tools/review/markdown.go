@@ -3,6 +3,7 @@ package review
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/keelstack/keel/tools/cost"
@@ -22,6 +23,9 @@ func (r Report) WriteMarkdown(w io.Writer) error {
 	r.writeBanners(&b)
 	if r.replacementBlocked() {
 		b.WriteString("**The replacement guard blocks this change**: a stateful or identity-carrying resource would be replaced or destroyed. If that is intended, label the pull request `allow-replacement`.\n\n")
+	}
+	if slices.ContainsFunc(r.Stages, func(s Stage) bool { return len(s.Errors) > 0 }) {
+		b.WriteString("**The head has synthesis errors** (cdk-nag findings or settings errors, listed per stage under Security): `make synth` fails on them.\n\n")
 	}
 	if r.securityBlocked() {
 		b.WriteString("**The security guard blocks this change**: a permission or a network exposure broadens (tables below). If that is intended, label the pull request `allow-broadening`, or add each finding's id with a reason to `review-allowlist.json`.\n\n")

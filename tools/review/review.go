@@ -31,6 +31,9 @@ type Stage struct {
 	Before cost.Estimate
 	After  cost.Estimate
 	Cost   []cost.Change
+	// Errors are the head's synthesis errors (cdk-nag findings among them), on which make
+	// synth fails.
+	Errors []string
 }
 
 // Stack is one stack's template diff and guard verdict.
@@ -51,7 +54,9 @@ type Stack struct {
 
 // Blocked reports whether any stack's guard blocks the change: a replacement not allowed, or
 // a broadening not acknowledged.
-func (r Report) Blocked() bool { return r.replacementBlocked() || r.securityBlocked() }
+func (r Report) Blocked() bool {
+	return r.replacementBlocked() || r.securityBlocked() || slices.ContainsFunc(r.Stages, func(s Stage) bool { return len(s.Errors) > 0 })
+}
 
 func (r Report) replacementBlocked() bool {
 	return r.any(func(st Stack) bool { return st.Blocked })
@@ -108,12 +113,17 @@ func Compare(ctx context.Context, in Inputs, base, head string) (Report, error) 
 	if err != nil {
 		return Report{}, fmt.Errorf("review: head: %w", err)
 	}
+	errs, err := synthErrors(head)
+	if err != nil {
+		return Report{}, err
+	}
 	var r Report
 	for _, name := range stageNames(before, after) {
 		s, err := in.stage(ctx, name, find(before, name), find(after, name))
 		if err != nil {
 			return Report{}, err
 		}
+		s.Errors = errs[name]
 		r.Stages = append(r.Stages, s)
 	}
 	return r, nil

@@ -9,6 +9,13 @@ import (
 // network exposure.
 func writeStageSecurity(b *strings.Builder, s Stage) {
 	b.WriteString("#### Security\n\n")
+	if len(s.Errors) > 0 {
+		b.WriteString("**Synthesis errors in the head** (`make synth` fails on them; the review synthesized past them to show the change):\n\n")
+		for _, e := range s.Errors {
+			fmt.Fprintf(b, "- %s\n", cell(e))
+		}
+		b.WriteString("\n")
+	}
 	changed := false
 	for _, st := range s.Stacks {
 		if !st.Security.Empty() {

@@ -36,7 +36,7 @@ func main() {
 
 var (
 	errUsage   = errors.New("usage")
-	errBlocked = errors.New("review: the guard blocks this change (a stateful or identity-carrying resource would be replaced or destroyed, or a permission or network exposure broadens): see the comment; label the pull request allow-replacement or allow-broadening, or add an allowlist entry, if that is intended")
+	errBlocked = errors.New("review: the guard blocks this change (a stateful or identity-carrying resource would be replaced or destroyed, a permission or network exposure broadens, or the head has synthesis errors): see the comment; label the pull request allow-replacement or allow-broadening, or add an allowlist entry, if that is intended")
 )
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
