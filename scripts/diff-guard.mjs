@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-// Fails when a change would replace or destroy a resource that carries state or identity
-// (log groups, secrets, the load balancer, the cluster, roles, buckets, keys, the VPC), using
-// the CDK's own diff engine and its replacement rules.
+// Fails when a change would replace or destroy a resource whose replacement or deletion loses
+// data, identity or reachability, using the CDK's own diff engine and its replacement rules.
 //
 //   node scripts/diff-guard.mjs DEPLOYED.json SYNTHESIZED.json
 //
@@ -12,10 +11,32 @@ import { createRequire } from 'node:module';
 
 const { fullDiff } = createRequire(import.meta.url)('@aws-cdk/cloudformation-diff');
 
-const PROTECTED = new Set([
-  'AWS::Logs::LogGroup', 'AWS::SecretsManager::Secret', 'AWS::ElasticLoadBalancingV2::LoadBalancer',
-  'AWS::ECS::Cluster', 'AWS::IAM::Role', 'AWS::IAM::OIDCProvider', 'AWS::S3::Bucket', 'AWS::KMS::Key',
-  'AWS::EC2::VPC',
+// What each type loses when it is replaced or destroyed.
+const PROTECTED = new Map([
+  // data
+  ['AWS::Logs::LogGroup', 'its log events'],
+  ['AWS::S3::Bucket', 'its objects'],
+  ['AWS::SecretsManager::Secret', 'its secret value (readers hold its ARN)'],
+  ['AWS::KMS::Key', 'the data encrypted under it'],
+  ['AWS::RDS::DBCluster', 'its databases'],
+  ['AWS::RDS::DBInstance', 'its databases'],
+  // identity
+  ['AWS::IAM::Role', 'its role ID (trust and resource policies name it)'],
+  ['AWS::IAM::User', 'its access keys and every credential minted from them'],
+  ['AWS::IAM::AccessKey', 'the key ID and secret deployed readers use'],
+  ['AWS::IAM::OIDCProvider', 'the trust of every role that federates through it'],
+  ['AWS::CertificateManager::Certificate', 'the validated certificate the listeners serve'],
+  // reachability
+  ['AWS::EC2::VPC', 'every network in it'],
+  ['AWS::EC2::EIP', 'its public address (allowlisted by others)'],
+  ['AWS::ECS::Cluster', 'the running service'],
+  ['AWS::ECS::Service', 'the running tasks (a new service starts from zero)'],
+  ['AWS::ElasticLoadBalancingV2::LoadBalancer', 'its DNS name'],
+  ['AWS::ElasticLoadBalancingV2::Listener', 'traffic on its port while it is recreated'],
+  ['AWS::ElasticLoadBalancingV2::TargetGroup', 'the registered targets and the listener rules that forward to it'],
+  ['AWS::Route53::RecordSet', 'the name while it is recreated'],
+  ['AWS::SNS::Topic', 'its subscriptions (confirmed e-mail and pager endpoints)'],
+  ['AWS::WAFv2::WebACL', 'the protection of the load balancer while it is recreated'],
 ]);
 const HARMFUL = new Set(['WILL_REPLACE', 'MAY_REPLACE', 'WILL_DESTROY']);
 
@@ -34,7 +55,7 @@ const findings = [];
 fullDiff(load(deployedPath), load(synthesizedPath)).resources.forEachDifference((id, change) => {
   const type = change.resourceType ?? change.oldResourceType;
   if (PROTECTED.has(type) && HARMFUL.has(change.changeImpact)) {
-    findings.push(`${id} (${type}): ${change.changeImpact.toLowerCase().replace('_', ' ')}`);
+    findings.push(`${id} (${type}): ${change.changeImpact.toLowerCase().replace('_', ' ')}, losing ${PROTECTED.get(type)}`);
   }
 });
 if (findings.length === 0) {

@@ -92,8 +92,8 @@ func suppressDeliveryNag(dl *delivery.Delivery) {
 	if dl == nil {
 		return
 	}
-	suppressWildcard(dl.Role, nil,
-		"ECS's traffic role reads listeners, rules, target groups and target health with elasticloadbalancing:Describe*, which has no resource-level permissions (IAM requires Resource *); every write names this stack's target groups, listeners and rules.")
+	scopeNag(dl.Role, &wildcardActions{actions: []string{"elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeRules", "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth"},
+		reason: "ECS's traffic role reads listeners, rules, target groups and target health with elasticloadbalancing:Describe*, which has no resource-level permissions (IAM requires Resource *); every write names this stack's target groups, listeners and rules."})
 }
 
 func alternateTargetGroup(dl *delivery.Delivery) elb.ApplicationTargetGroup {

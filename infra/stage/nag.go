@@ -15,21 +15,21 @@ import (
 // suppressNag records, rule by rule, why an AwsSolutions finding does not apply here. Each
 // suppression sits on the one resource it is about.
 func suppressNag(s settings.Stage, in *ingress.Ingress, svc *service.Service) {
-	suppress(in.SecurityGroup.Node().DefaultChild(), "AwsSolutions-EC23",
-		"The load balancer is the service's public entry point: it accepts HTTP(S) from anywhere on 80/443 only; tasks accept traffic from this group alone.")
+	scopeNag(in.SecurityGroup, &openPorts{ports: []float64{80, 443},
+		reason: "The load balancer is the service's public entry point: it accepts HTTP(S) from anywhere on 80/443 only; tasks accept traffic from this group alone."})
 	suppress(in.AccessLogs, "AwsSolutions-S1",
 		"This bucket is the ALB access-log sink; logging access to it would need another sink for that log, and so on.")
 	suppress(in.SmokeToken, "AwsSolutions-SMG4",
 		"The smoke token is read by the listener rule through a CloudFormation dynamic reference, resolved at deploy: a rotation would lock the smoke check out until the next stack update. It opens nothing but the read-only health paths.")
 	suppress(svc.TaskDefinition, "AwsSolutions-ECS2",
 		"The environment holds only non-secret settings (port, timeouts, log level); VSYNC_CONFIG and VSYNC_PASSPHRASE come from Secrets Manager through `secrets`.")
-	suppressWildcard(svc.TaskDefinition.ObtainExecutionRole(), nil,
-		"ecr:GetAuthorizationToken has no resource-level permissions (IAM requires Resource *); every other statement names its repository, log group or secret.")
+	scopeNag(svc.TaskDefinition.ObtainExecutionRole(), &wildcardActions{actions: []string{"ecr:GetAuthorizationToken"},
+		reason: "ecr:GetAuthorizationToken has no resource-level permissions (IAM requires Resource *); every other statement names its repository, log group or secret."})
 	if s.Task.ECSExec {
 		// The session log writes name the service's log group; ":*" is its streams.
 		ownStreams := &cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::arn:[^:]+:logs:[a-z0-9-]+:\d{12}:log-group:<Logs[0-9A-F]{8}>:\*$/`)}
-		suppressWildcard(svc.TaskDefinition.TaskRole(), ownStreams,
-			"ECS Exec's ssmmessages channel actions and logs:DescribeLogGroups support no resource-level permissions; session logs may write any stream of the service's own log group, nothing else.")
+		scopeNag(svc.TaskDefinition.TaskRole(), &wildcardActions{actions: ecsExecActions, also: ownStreams,
+			reason: "ECS Exec's ssmmessages channel actions and logs:DescribeLogGroups support no resource-level permissions; session logs may write any stream of the service's own log group, nothing else."})
 	}
 	if !s.Task.ContainerInsights {
 		suppress(svc.Cluster.Node().DefaultChild(), "AwsSolutions-ECS4",
@@ -66,6 +66,11 @@ func suppressBootstrapNag(stage string, b *bootstrap.Bootstrap) {
 		AppliesTo: &[]any{jsii.String("Resource::*"), wholeService, stageScoped},
 	}}, jsii.Bool(true))
 }
+
+// ecsExecActions are the task role's ECS Exec actions on Resource *: IAM has no resource-level
+// permissions for them (Service Authorization Reference: Amazon Session Manager Message Gateway
+// Service; CloudWatch Logs DescribeLogGroups).
+var ecsExecActions = []string{"ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel", "logs:DescribeLogGroups"}
 
 func suppress(c constructs.IConstruct, rule, reason string) {
 	cdknag.NagSuppressions_AddResourceSuppressions(c, &[]*cdknag.NagPackSuppression{{Id: jsii.String(rule), Reason: jsii.String(reason)}}, jsii.Bool(true))

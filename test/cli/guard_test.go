@@ -271,3 +271,85 @@ func TestHeadOfMain(t *testing.T) {
 		})
 	}
 }
+
+// TestDiffGuardCoverage: every type whose replacement or deletion loses data, identity or
+// reachability fails the guard when its resource is renamed (a new logical ID: CloudFormation
+// creates the new one and deletes the old), and when a property that forces a replacement
+// changes.
+func TestDiffGuardCoverage(t *testing.T) {
+	root := testenv.RepoRoot(t)
+	testenv.Tool(t, "node_modules/@aws-cdk/cloudformation-diff/package.json", "scripts/install-tools cdk")
+	dir := t.TempDir()
+	write := func(name string, resources map[string]any) string {
+		b, _ := json.Marshal(map[string]any{"Resources": resources})
+		path := filepath.Join(dir, name+".json")
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	guard := func(from, to string) (int, string) {
+		cmd := exec.Command("node", filepath.Join(root, "scripts", "diff-guard.mjs"), from, to)
+		cmd.Env = append(os.Environ(), "ALLOW_REPLACEMENT=false")
+		out, err := cmd.CombinedOutput()
+		if exit := (*exec.ExitError)(nil); errors.As(err, &exit) {
+			return exit.ExitCode(), string(out)
+		}
+		return 0, string(out)
+	}
+	type props = map[string]any
+	for _, tt := range []struct {
+		typ           string
+		props         props
+		replacing     string // a property whose change replaces the resource
+		before, after any
+	}{
+		{"AWS::IAM::User", props{"UserName": "keel-dev-vault-reader"}, "UserName", "keel-dev-vault-reader", "keel-dev-reader"},
+		{"AWS::IAM::AccessKey", props{"UserName": "keel-dev-vault-reader"}, "UserName", "keel-dev-vault-reader", "keel-dev-reader"},
+		{"AWS::ECS::Service", props{"Cluster": "keel", "ServiceName": "app"}, "ServiceName", "app", "web"},
+		{"AWS::EC2::EIP", props{"Domain": "vpc"}, "", nil, nil},
+		{"AWS::ElasticLoadBalancingV2::TargetGroup", props{"Port": 8080, "Protocol": "HTTP", "VpcId": "vpc-1"}, "Port", 8080, 8081},
+		{"AWS::Route53::RecordSet", props{"Name": "keel.example.com", "Type": "A", "HostedZoneId": "Z1"}, "Name", "keel.example.com", "app.example.com"},
+		{"AWS::SNS::Topic", props{"TopicName": "keel-alarms"}, "TopicName", "keel-alarms", "keel-pages"},
+		{"AWS::ElasticLoadBalancingV2::Listener", props{"LoadBalancerArn": "arn:lb", "Port": 443}, "LoadBalancerArn", "arn:lb", "arn:lb2"},
+		{"AWS::CertificateManager::Certificate", props{"DomainName": "keel.example.com"}, "DomainName", "keel.example.com", "app.example.com"},
+		{"AWS::KMS::Key", props{"KeySpec": "SYMMETRIC_DEFAULT"}, "", nil, nil},
+		{"AWS::SecretsManager::Secret", props{"Name": "keel/dev/vault"}, "Name", "keel/dev/vault", "keel/dev/vault2"},
+		{"AWS::RDS::DBCluster", props{"Engine": "aurora-postgresql"}, "DBClusterIdentifier", "keel", "keel2"},
+		{"AWS::RDS::DBInstance", props{"Engine": "postgres", "DBInstanceClass": "db.t4g.micro"}, "DBInstanceIdentifier", "keel", "keel2"},
+		{"AWS::WAFv2::WebACL", props{"Scope": "REGIONAL", "Name": "keel"}, "Name", "keel", "keel2"},
+		{"AWS::Logs::LogGroup", props{"LogGroupName": "keel"}, "LogGroupName", "keel", "keel2"},
+		{"AWS::S3::Bucket", props{"BucketName": "keel"}, "BucketName", "keel", "keel2"},
+		{"AWS::IAM::Role", props{"RoleName": "keel"}, "RoleName", "keel", "keel2"},
+		{"AWS::EC2::VPC", props{"CidrBlock": "10.0.0.0/16"}, "CidrBlock", "10.0.0.0/16", "10.1.0.0/16"},
+		{"AWS::ECS::Cluster", props{"ClusterName": "keel"}, "ClusterName", "keel", "keel2"},
+		{"AWS::ElasticLoadBalancingV2::LoadBalancer", props{"Name": "keel"}, "Name", "keel", "keel2"},
+		{"AWS::IAM::OIDCProvider", props{"Url": "https://token.actions.githubusercontent.com"}, "Url", "https://token.actions.githubusercontent.com", "https://example.com"},
+	} {
+		t.Run(tt.typ, func(t *testing.T) {
+			name := strings.ReplaceAll(tt.typ, "::", "")
+			base := write(name+"-base", map[string]any{"Old": map[string]any{"Type": tt.typ, "Properties": tt.props}})
+			renamed := write(name+"-renamed", map[string]any{"New": map[string]any{"Type": tt.typ, "Properties": tt.props}})
+			if code, out := guard(base, renamed); code != 1 || !strings.Contains(out, "Old ("+tt.typ+"): will destroy") {
+				t.Errorf("renamed: exit %d, want 1 naming Old:\n%s", code, out)
+			}
+			if code, out := guard(base, base); code != 0 {
+				t.Errorf("unchanged: exit %d:\n%s", code, out)
+			}
+			if tt.replacing == "" {
+				return
+			}
+			with := func(v any) map[string]any {
+				p := map[string]any{}
+				for k, x := range tt.props {
+					p[k] = x
+				}
+				p[tt.replacing] = v
+				return map[string]any{"Old": map[string]any{"Type": tt.typ, "Properties": p}}
+			}
+			if code, out := guard(write(name+"-before", with(tt.before)), write(name+"-after", with(tt.after))); code != 1 || !strings.Contains(out, "Old ("+tt.typ+"): ") {
+				t.Errorf("%s changed: exit %d, want 1 naming Old:\n%s", tt.replacing, code, out)
+			}
+		})
+	}
+}

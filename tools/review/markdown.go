@@ -3,6 +3,7 @@ package review
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/keelstack/keel/tools/cost"
@@ -19,8 +20,15 @@ func (r Report) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "## keel review: %s → %s\n\n", r.Base, r.Head)
 	b.WriteString("Synthesized offline from both revisions (no AWS credentials): per stage the replacement guard, the monthly cost at the minimum and maximum task count (prices in `tools/cost/prices.json`, usage in `tools/cost/usage.json`), and the template diff.\n\n")
-	if r.Blocked() {
+	r.writeBanners(&b)
+	if r.replacementBlocked() {
 		b.WriteString("**The replacement guard blocks this change**: a stateful or identity-carrying resource would be replaced or destroyed. If that is intended, label the pull request `allow-replacement`.\n\n")
+	}
+	if slices.ContainsFunc(r.Stages, func(s Stage) bool { return len(s.Errors) > 0 }) {
+		b.WriteString("**The head has synthesis errors** (cdk-nag findings or settings errors, listed per stage under Security): `make synth` fails on them.\n\n")
+	}
+	if r.securityBlocked() {
+		b.WriteString("**The security guard blocks this change**: a permission or a network exposure broadens (tables below). If that is intended, label the pull request `allow-broadening`, or add each finding's id with a reason to `review-allowlist.json`.\n\n")
 	}
 	for _, s := range r.Stages {
 		writeStage(&b, s)
@@ -31,6 +39,7 @@ func (r Report) WriteMarkdown(w io.Writer) error {
 
 func writeStage(b *strings.Builder, s Stage) {
 	fmt.Fprintf(b, "### %s\n\n", s.Name)
+	writeStageSecurity(b, s)
 	fmt.Fprintf(b, "Cost (USD/month, %s): before %s, after %s, change **%s**\n\n",
 		tasks(s.After, s.Before), span(s.Before.MinUSD, s.Before.MaxUSD), span(s.After.MinUSD, s.After.MaxUSD),
 		signedSpan(s.After.MinUSD-s.Before.MinUSD, s.After.MaxUSD-s.Before.MaxUSD))

@@ -31,6 +31,9 @@ type Stage struct {
 	Before cost.Estimate
 	After  cost.Estimate
 	Cost   []cost.Change
+	// Errors are the head's synthesis errors (cdk-nag findings among them), on which make
+	// synth fails.
+	Errors []string
 }
 
 // Stack is one stack's template diff and guard verdict.
@@ -42,15 +45,31 @@ type Stack struct {
 	// identity-carrying resource replaced or destroyed and the change is not allowed to.
 	Guard   string
 	Blocked bool
+	// Replaced lists what the guard found replaced or destroyed (let through when Blocked is
+	// false: the allow-replacement label).
+	Replaced []string
+	// Security is the stack's IAM, security-group and listener changes.
+	Security Security
 }
 
-// Blocked reports whether any stack's guard blocks the change.
+// Blocked reports whether any stack's guard blocks the change: a replacement not allowed, or
+// a broadening not acknowledged.
 func (r Report) Blocked() bool {
+	return r.replacementBlocked() || r.securityBlocked() || slices.ContainsFunc(r.Stages, func(s Stage) bool { return len(s.Errors) > 0 })
+}
+
+func (r Report) replacementBlocked() bool {
+	return r.any(func(st Stack) bool { return st.Blocked })
+}
+
+func (r Report) securityBlocked() bool {
+	return r.any(func(st Stack) bool { return st.Security.Unacknowledged() > 0 })
+}
+
+func (r Report) any(f func(Stack) bool) bool {
 	for _, s := range r.Stages {
-		for _, st := range s.Stacks {
-			if st.Blocked {
-				return true
-			}
+		if slices.ContainsFunc(s.Stacks, f) {
+			return true
 		}
 	}
 	return false
@@ -60,13 +79,22 @@ func (r Report) Blocked() bool {
 type Inputs struct {
 	// Scripts is the directory of template-diff.mjs and diff-guard.mjs (the repository's
 	// scripts/, with node_modules beside it).
-	Scripts     string
-	Prices      cost.Prices
-	Assumptions cost.Assumptions
+	Scripts string
+	// Base and Head price each side with its own revision's price table and usage file, so a
+	// change to those files shows its effect.
+	Base, Head Pricing
 	// AllowReplacement is the pull request's allow-replacement label.
 	AllowReplacement bool
+	// Acks let security broadenings through.
+	Acks Acknowledgements
 
 	empty string // an empty template: the side of a stack that does not exist
+}
+
+// Pricing is one revision's price table and usage assumptions.
+type Pricing struct {
+	Prices      cost.Prices
+	Assumptions cost.Assumptions
 }
 
 // Compare reviews the change from the assembly in base to the one in head.
@@ -85,12 +113,17 @@ func Compare(ctx context.Context, in Inputs, base, head string) (Report, error) 
 	if err != nil {
 		return Report{}, fmt.Errorf("review: head: %w", err)
 	}
+	errs, err := synthErrors(head)
+	if err != nil {
+		return Report{}, err
+	}
 	var r Report
 	for _, name := range stageNames(before, after) {
 		s, err := in.stage(ctx, name, find(before, name), find(after, name))
 		if err != nil {
 			return Report{}, err
 		}
+		s.Errors = errs[name]
 		r.Stages = append(r.Stages, s)
 	}
 	return r, nil
@@ -106,26 +139,26 @@ func (in Inputs) stage(ctx context.Context, name string, before, after cost.Stag
 		s.Stacks = append(s.Stacks, st)
 	}
 	var err error
-	if s.Before, err = in.estimate(before, name); err != nil {
-		return Stage{}, err
+	if s.Before, err = in.Base.estimate(before, name); err != nil {
+		return Stage{}, fmt.Errorf("review: base: %w", err)
 	}
-	if s.After, err = in.estimate(after, name); err != nil {
-		return Stage{}, err
+	if s.After, err = in.Head.estimate(after, name); err != nil {
+		return Stage{}, fmt.Errorf("review: head: %w", err)
 	}
 	s.Cost = cost.Compare(s.Before, s.After)
 	return s, nil
 }
 
 // estimate prices a stage; a stage missing on one side costs nothing there.
-func (in Inputs) estimate(s cost.Stage, name string) (cost.Estimate, error) {
+func (p Pricing) estimate(s cost.Stage, name string) (cost.Estimate, error) {
 	if len(s.Stacks) == 0 {
 		return cost.Estimate{Stage: name}, nil
 	}
-	u, err := in.Assumptions.For(name)
+	u, err := p.Assumptions.For(name)
 	if err != nil {
 		return cost.Estimate{}, err
 	}
-	return cost.Of(s, u, in.Prices)
+	return cost.Of(s, u, p.Prices)
 }
 
 // stack runs the CDK's diff and the guard on two template files ("" when the stack is new or
@@ -148,7 +181,37 @@ func (in Inputs) stack(ctx context.Context, name, before, after string) (Stack, 
 	if err != nil {
 		return Stack{}, fmt.Errorf("review: guard of %s: %w", name, err)
 	}
-	return Stack{Name: name, Diff: diff, Guard: guard, Blocked: blocked}, nil
+	sec, err := in.security(name, before, after)
+	if err != nil {
+		return Stack{}, err
+	}
+	return Stack{Name: name, Diff: diff, Guard: guard, Blocked: blocked, Replaced: guardFindings(guard), Security: sec}, nil
+}
+
+// security compares the IAM, security-group and listener parts of a stack's two templates.
+func (in Inputs) security(name, before, after string) (Security, error) {
+	base, err := readTemplate(before)
+	if err != nil {
+		return Security{}, fmt.Errorf("review: %s: %w", name, err)
+	}
+	head, err := readTemplate(after)
+	if err != nil {
+		return Security{}, fmt.Errorf("review: %s: %w", name, err)
+	}
+	s := compareSecurity(name, base, head)
+	in.Acks.apply(&s)
+	return s, nil
+}
+
+// guardFindings are the "  - ID (type): impact" lines of diff-guard.mjs's output.
+func guardFindings(out string) []string {
+	var found []string
+	for _, line := range strings.Split(out, "\n") {
+		if f, ok := strings.CutPrefix(line, "  - "); ok {
+			found = append(found, f)
+		}
+	}
+	return found
 }
 
 // node runs one of the repository's node scripts and returns its output.

@@ -17,7 +17,6 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/keelstack/keel/tools/cost"
 	"github.com/keelstack/keel/tools/review"
 )
 
@@ -37,7 +36,7 @@ func main() {
 
 var (
 	errUsage   = errors.New("usage")
-	errBlocked = errors.New("review: the replacement guard blocks this change (a stateful or identity-carrying resource would be replaced or destroyed); label the pull request allow-replacement if that is intended")
+	errBlocked = errors.New("review: the guard blocks this change (a stateful or identity-carrying resource would be replaced or destroyed, a permission or network exposure broadens, or the head has synthesis errors): see the comment; label the pull request allow-replacement or allow-broadening, or add an allowlist entry, if that is intended")
 )
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -49,21 +48,31 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	headLabel := fs.String("head-label", "head", "what to call the changed revision in the comment")
 	out := fs.String("out", "", "write the comment to this file instead of standard output")
 	scripts := fs.String("scripts", "scripts", "the directory of template-diff.mjs and diff-guard.mjs")
+	basePrices := fs.String("base-prices", "", "the base revision's tools/cost/prices.json (default: the one built in)")
+	baseUsage := fs.String("base-usage", "", "the base revision's tools/cost/usage.json (default: the one built in)")
+	headPrices := fs.String("head-prices", "", "the changed revision's tools/cost/prices.json (default: the one built in)")
+	headUsage := fs.String("head-usage", "", "the changed revision's tools/cost/usage.json (default: the one built in)")
+	allowlist := fs.String("allowlist", "", "security broadenings acknowledged in the repository (review-allowlist.json)")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	if *base == "" || *head == "" {
 		return fmt.Errorf("%w: review needs --base and --head (two synthesized assemblies; make review builds them)", errUsage)
 	}
-	prices, err := cost.DefaultPrices()
-	if err != nil {
+	in := review.Inputs{Scripts: *scripts, AllowReplacement: getenv("ALLOW_REPLACEMENT") == "true",
+		Acks: review.Acknowledgements{Label: getenv("ALLOW_BROADENING") == "true"}}
+	var err error
+	if in.Base, err = review.LoadPricing(*basePrices, *baseUsage); err != nil {
 		return err
 	}
-	assumptions, err := cost.DefaultAssumptions()
-	if err != nil {
+	if in.Head, err = review.LoadPricing(*headPrices, *headUsage); err != nil {
 		return err
 	}
-	in := review.Inputs{Scripts: *scripts, Prices: prices, Assumptions: assumptions, AllowReplacement: getenv("ALLOW_REPLACEMENT") == "true"}
+	if *allowlist != "" {
+		if in.Acks.Allowlist, err = review.ReadAllowlist(*allowlist); err != nil {
+			return err
+		}
+	}
 	r, err := review.Compare(ctx, in, *base, *head)
 	if err != nil {
 		return err
