@@ -53,9 +53,10 @@ test: tools ## run every test of every module, then the lint checks (what CI run
 	@$(preflight)
 
 .PHONY: lint
-lint: ## gofmt, golangci-lint (with go vet's analyzers), actionlint with shellcheck, cdk.json offline settings
+lint: ## gofmt, golangci-lint (with go vet's analyzers), actionlint with shellcheck, cdk.json offline settings, cfn-lint over every stage's templates
 	@scripts/install-tools lint
-	scripts/lint
+	@$(MAKE) -s synth-fast
+	scripts/lint --templates '$(CDK_OUT)'
 
 .PHONY: diff
 diff: check-stage ## cdk diff of STAGE against what is deployed (needs AWS credentials)

@@ -122,6 +122,11 @@ func newServiceStack(scope constructs.Construct, s settings.Stage, img Image) aw
 	al.WatchService(svc.Service)
 	if dl != nil { // ECS checks the traffic role's permissions when it creates the service
 		svc.Service.Node().AddDependency(dl.Role)
+		referenced := []awscdk.CfnResource{dl.ProductionRule.Node().DefaultChild().(awscdk.CfnResource), dl.Role.Node().DefaultChild().(awscdk.CfnResource)}
+		if dl.TestRule != nil {
+			referenced = append(referenced, dl.TestRule.Node().DefaultChild().(awscdk.CfnResource))
+		}
+		dropRedundantDependsOn(svc.Service.Node().DefaultChild().(awscdk.CfnResource), referenced...)
 	}
 
 	output(stack, "Url", in.URL, "Where the service answers; curl <Url>/healthz")

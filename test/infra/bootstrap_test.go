@@ -1,6 +1,7 @@
 package infra
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/keelstack/keel/infra/settings"
 	"github.com/keelstack/keel/test/internal/testenv"
+	"github.com/keelstack/keel/tools/cfnlint"
 )
 
 // The CloudFormation resource schemas: each type's handlers.create|update|delete.permissions.
@@ -28,6 +30,20 @@ var refused = map[string]string{
 	"iam:GetUserPolicy":                 "AWS::IAM::Policy on users: keel creates no IAM user (the boundary denies it)",
 	"iam:PutUserPolicy":                 "AWS::IAM::Policy on users: keel creates no IAM user (the boundary denies it)",
 	"s3:REST.PUT.OBJECT":                "listed by AWS::Logs::LogGroup's schema, but an S3 operation name, not an IAM action (IAM rejects it)",
+}
+
+// iamActionFor maps the names in the resource schemas that are S3 API operations, not IAM
+// actions, to the IAM action that authorizes the operation (Amazon S3 API reference, each
+// operation's "Permissions"); infra/bootstrap grants the IAM action.
+var iamActionFor = map[string]string{
+	"s3:DeleteBucketAnalyticsConfiguration": "s3:PutAnalyticsConfiguration",
+	"s3:DeleteBucketCors":                   "s3:PutBucketCORS",
+	"s3:DeleteBucketEncryption":             "s3:PutEncryptionConfiguration",
+	"s3:DeleteBucketLifecycle":              "s3:PutLifecycleConfiguration",
+	"s3:DeleteBucketMetricsConfiguration":   "s3:PutMetricsConfiguration",
+	"s3:DeleteBucketReplication":            "s3:PutReplicationConfiguration",
+	"s3:PutBucketReplication":               "s3:PutReplicationConfiguration",
+	"s3:PutObjectLockConfiguration":         "s3:PutBucketObjectLockConfiguration",
 }
 
 // legacy are the types whose schemas list no handler permissions (CloudFormation provisions
@@ -167,6 +183,9 @@ func uncovered(schemas string, templates map[string]template, statements []polic
 		}
 		var missing []string
 		for _, p := range perms {
+			if action, ok := iamActionFor[p]; ok {
+				p = action
+			}
 			if _, ok := refused[p]; !ok && !allows(statements, p) && !slices.Contains(missing, p) {
 				missing = append(missing, p)
 			}
@@ -248,6 +267,43 @@ func TestExecutionPolicyCoverage(t *testing.T) {
 	got := strings.Join(uncovered(schemas, map[string]template{"extra": extra}, statements), "\n")
 	if !strings.Contains(got, "AWS::SQS::Queue (in extra)") || !strings.Contains(got, "sqs:CreateQueue") || !strings.Contains(got, "Custom::Thing (in extra)") || strings.Contains(got, "CDK::Metadata") {
 		t.Errorf("an uncovered type is not reported by name:\n%s", got)
+	}
+}
+
+// unknownActions lists the actions of statements (wildcards aside) that IAM does not know:
+// IAM accepts a policy naming them, and they grant nothing.
+func unknownActions(statements []policyStatement, known cfnlint.IAMActions) []string {
+	var bad []string
+	for _, s := range statements {
+		for _, action := range append(slices.Clone(s.Actions), s.NotAct...) {
+			if !strings.Contains(action, "*") && !known.Known(action) {
+				bad = append(bad, fmt.Sprintf("%s: %s is not an IAM action (Service Authorization Reference, as cfn-lint ships it)", s.Sid, action))
+			}
+		}
+	}
+	return bad
+}
+
+// TestBootstrapActionsExist: every action the execution policies and the boundary name is
+// one IAM knows, checked against cfn-lint's copy of the Service Authorization Reference.
+func TestBootstrapActionsExist(t *testing.T) {
+	known, err := cfnlint.LoadIAMActions(context.Background(), testenv.CfnLint(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := app(t)
+	for _, name := range settings.Names {
+		for _, policy := range []string{"keel-" + name + "-cfn-execution-*", "keel-" + name + "-boundary"} {
+			statements, _ := managedPolicies(t, a.bootstrap[name], policy)
+			for _, p := range unknownActions(statements, known) {
+				t.Errorf("%s %s", policy, p)
+			}
+		}
+	}
+	// The check fails on the bad case: an S3 API operation name where an IAM action belongs.
+	bad := []policyStatement{{Sid: "Cors", Effect: "Allow", Actions: []string{"s3:DeleteBucketCors", "s3:PutBucketCORS"}}}
+	if got := unknownActions(bad, known); len(got) != 1 || !strings.Contains(got[0], "s3:DeleteBucketCors") {
+		t.Errorf("unknown actions of the bad statement = %v, want s3:DeleteBucketCors alone", got)
 	}
 }
 
