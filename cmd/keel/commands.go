@@ -8,11 +8,13 @@ import (
 	"github.com/keelstack/keel/cmd/keel/bench"
 	"github.com/keelstack/keel/cmd/keel/cost"
 	"github.com/keelstack/keel/cmd/keel/dev"
+	"github.com/keelstack/keel/cmd/keel/logs"
 	"github.com/keelstack/keel/cmd/keel/pinimages"
 	"github.com/keelstack/keel/cmd/keel/preflight"
 	"github.com/keelstack/keel/cmd/keel/rehearse"
 	"github.com/keelstack/keel/cmd/keel/review"
 	"github.com/keelstack/keel/cmd/keel/smoke"
+	"github.com/keelstack/keel/cmd/keel/status"
 )
 
 type command struct {
@@ -37,6 +39,8 @@ func groups() []group {
 			{"bench", "", "measure synth, tests, boot, load, sizes, the deploy floor", bench.Run},
 		}},
 		{"a deployed stage (AWS credentials)", []command{
+			{"status", "STAGE", "stack, deployments, tasks, target health, alarms in ALARM", status.Run},
+			{"logs", "STAGE", "the service's log lines (--follow, --level, --request-id, --filter)", logs.Run},
 			{"smoke", "", "wait until a stage's /healthz serves the deployed version", smoke.Run},
 		}},
 		{"upkeep", []command{

@@ -22,7 +22,7 @@ const (
 )
 
 // ExitSummary is the exit-code scheme as `keel help` prints it.
-const ExitSummary = "exit status: 0 ok, 1 failed (or found what it looks for: drift, a blocked review), 2 bad input, 3 access denied, 4 unreachable, 130 interrupted"
+const ExitSummary = "exit status: 0 ok, 1 failed (or found what it looks for: drift, a blocked review), 2 bad input, 3 access denied (or no credentials), 4 unreachable (or throttled: try again), 130 interrupted"
 
 // Failure classes; wrap them (fmt.Errorf("%w: ...", cli.ErrUsage)) to choose the exit code.
 var (
