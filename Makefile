@@ -9,7 +9,7 @@ CDK := node_modules/.bin/cdk
 export CDK_DISABLE_CLI_TELEMETRY := true
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export KEEL_VERSITYGW := $(CURDIR)/.tools/bin/versitygw
-GO_MODULES := app infra test tools
+GO_MODULES := app cmd infra test tools
 FUZZTIME ?= 30s
 CDK_OUT ?= cdk.out
 # CDK_APP=cdk.out makes diff and deploy use an assembly synthesized before (CI synthesizes once).
@@ -18,12 +18,22 @@ cdk_app = $(if $(CDK_APP),--app '$(CDK_APP)')
 # The CDK CLI reads every CDK_* environment variable as one of its options (CDK_APP='' as an
 # empty --app), so these make variables never reach a recipe's environment; scripts get KEEL_*.
 unexport CDK CDK_APP CDK_OUT
-# The checks that must pass before cdk deploy (tools/cmd/preflight); without --stage they only warn.
-preflight = go build -o bin/preflight ./tools/cmd/preflight && bin/preflight
+# The checks that must pass before cdk deploy (keel preflight); without --stage they only warn.
+preflight = $(KEEL) preflight
+# keel, the project's command line, built once: every target below that runs it depends on the
+# file, which make rebuilds only when a Go source or module file it is built from changed.
+KEEL := bin/keel
+keel_sources := go.work $(shell find cmd tools app infra/settings -type f \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' -o -name '*.json' \) ! -name '*_test.go' ! -path '*/testdata/*')
 
 .PHONY: help
-help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+help: ## list the targets by group, one line each (FULL=1: whole descriptions)
+	@scripts/make-help '$(firstword $(MAKEFILE_LIST))' '$(FULL)'
+
+$(KEEL): $(keel_sources)
+	go build -o $@ ./cmd/keel
+
+.PHONY: keel
+keel: $(KEEL) ## build the keel command line into bin/keel (keel help lists its commands)
 
 .PHONY: tools
 tools: ## install the pinned CDK CLI, local S3 server and linters (cached by version)
@@ -34,7 +44,7 @@ tools-cdk: ## install only the pinned CDK CLI (node_modules from package-lock.js
 	@scripts/install-tools cdk
 
 .PHONY: synth
-synth: ## synthesize every stage into cdk.out, built-in template validation on
+synth: $(KEEL) ## synthesize every stage into cdk.out, built-in template validation on
 	@scripts/install-tools cdk
 	@$(preflight)
 	$(CDK) synth '**' --no-notices --quiet --output '$(CDK_OUT)'
@@ -46,7 +56,7 @@ synth: ## synthesize every stage into cdk.out, built-in template validation on
 go_test = go test -count=1 -p $$(( $$(getconf _NPROCESSORS_ONLN) + 1 )) $(addprefix ./,$(addsuffix /...,$(GO_MODULES)))
 
 .PHONY: test
-test: tools ## run every test of every module, then the lint checks (what CI runs)
+test: tools $(KEEL) ## run every test of every module, then the lint checks (what CI runs)
 	@for m in $(GO_MODULES); do (cd $$m && go mod download); done
 	$(go_test)
 	scripts/lint
@@ -104,18 +114,17 @@ publish: check-stage ## push ENV_FILE to STAGE's vault, the passphrase and token
 	  bin/vault publish --env-file '$(ENV_FILE)' --env '$(STAGE)' --region "$$region" --config-secret "$$config" --passphrase-secret "$$passphrase" --reader-secret "$$reader"
 
 .PHONY: preflight
-preflight: ## the checks make deploy runs before cdk deploy (STAGE=x; without STAGE they only report)
+preflight: $(KEEL) ## the checks make deploy runs before cdk deploy (STAGE=x; without STAGE they only report)
 	@$(if $(STAGE),$(stage_secrets); $(preflight) --stage '$(STAGE)' --region "$$region" --secret "$$config" --secret "$$passphrase",$(preflight))
 
 .PHONY: pin-images
-pin-images: ## resolve the Dockerfile's image tags to digests (name:tag@sha256:…); needs the registries
-	go run ./tools/cmd/pinimages --dockerfile Dockerfile
+pin-images: $(KEEL) ## resolve the Dockerfile's image tags to digests (name:tag@sha256:…); needs the registries
+	$(KEEL) pin-images --dockerfile Dockerfile
 
 .PHONY: dev
-dev: ## run the service locally on a local S3 server with a sample vault (PORT=8080); Ctrl-C stops it
+dev: $(KEEL) ## run the service locally on a local S3 server with a sample vault (PORT=8080); Ctrl-C stops it
 	@scripts/install-tools versitygw
-	@go build -o bin/devstack ./tools/cmd/devstack
-	@exec bin/devstack --port $(or $(PORT),8080)
+	@exec $(KEEL) dev --port $(or $(PORT),8080)
 
 .PHONY: ci-diff
 ci-diff: check-stage ## append STAGE's guard verdict and cdk diff (of CDK_APP or cdk.out) to diff-comment.md, the verdict to diff-verdicts
@@ -140,20 +149,20 @@ head-of-main: ## CI: deploy=true in GITHUB_OUTPUT only while GITHUB_SHA is the h
 	@scripts/require-head-of-main
 
 .PHONY: smoke
-smoke: check-stage ## wait until STAGE's /healthz serves the deployed version fresh (CDK_APP=cdk.out)
+smoke: check-stage $(KEEL) ## wait until STAGE's /healthz serves the deployed version fresh (CDK_APP=cdk.out)
 	@scripts/require-aws-credentials smoke
 	@output() { aws cloudformation describe-stacks --stack-name keel-$(STAGE) --query "Stacks[0].Outputs[?OutputKey=='$$1'].OutputValue" --output text; }; \
 	  export KEEL_SMOKE_TOKEN; KEEL_SMOKE_TOKEN=$$(aws secretsmanager get-secret-value --secret-id "$$(output SmokeTokenArn)" --query SecretString --output text); \
-	  go run ./tools/cmd/smoke --assembly '$(or $(CDK_APP),$(CDK_OUT))/assembly-$(STAGE)' --url "$$(output Url)"
+	  $(KEEL) smoke --assembly '$(or $(CDK_APP),$(CDK_OUT))/assembly-$(STAGE)' --url "$$(output Url)"
 
 .PHONY: cost
-cost: ## monthly cost of every stage (or STAGE) from its synthesized templates, offline; JSON=1 for JSON
+cost: $(KEEL) ## monthly cost of every stage (or STAGE) from its synthesized templates, offline; JSON=1 for JSON
 	@$(MAKE) -s synth-fast
-	@go run ./tools/cmd/cost --assembly '$(CDK_OUT)' $(if $(STAGE),--stage '$(STAGE)') $(if $(JSON),--json)
+	@$(KEEL) cost --assembly '$(CDK_OUT)' $(if $(STAGE),--stage '$(STAGE)') $(if $(JSON),--json)
 
 .PHONY: review
-review: ## the pull-request review offline: guard, cost and template diff of BASE (origin/main) against the working tree, into review-comment.md
-	scripts/review '$(or $(BASE),origin/main)' '$(or $(REVIEW_OUT),review-comment.md)'
+review: $(KEEL) ## the pull-request review offline: guard, cost and template diff of BASE (origin/main) against the working tree, into review-comment.md
+	KEEL='$(KEEL)' scripts/review '$(or $(BASE),origin/main)' '$(or $(REVIEW_OUT),review-comment.md)'
 
 .PHONY: review-pr
 review-pr: ## (CI) the pull request a review run belongs to, from GitHub's record of the run
@@ -166,10 +175,9 @@ synth-fast: ## synthesize every stage into cdk.out without the built-in template
 	  CDK_VALIDATION=false $(CDK) synth '**' --no-notices --quiet --output '$(CDK_OUT)' >/dev/null 2>"$$log" || { cat "$$log" >&2; exit 1; }
 
 .PHONY: bench
-bench: tools-cdk ## measure synth, tests, boot, /healthz load, memory, sizes, deploy floor; table + bench/results/*.json
+bench: tools-cdk $(KEEL) ## measure synth, tests, boot, /healthz load, memory, sizes, deploy floor; table + bench/results/*.json
 	@scripts/install-tools versitygw
-	@go build -o bin/bench ./tools/cmd/bench
-	bin/bench $(BENCH_FLAGS)
+	$(KEEL) bench $(BENCH_FLAGS)
 
 .PHONY: fuzz
 fuzz: ## run each vsync fuzz target for FUZZTIME (default 30s)
@@ -191,7 +199,6 @@ clean: ## remove build output (cdk.out, bin)
 	rm -rf cdk.out bin
 
 .PHONY: rehearse
-rehearse: check-stage ## rehearse STAGE's deployment locally from cdk.out (SCENARIO=good|crash|unhealthy|errors, SPEED=1)
+rehearse: check-stage $(KEEL) ## rehearse STAGE's deployment locally from cdk.out (SCENARIO=good|crash|unhealthy|errors, SPEED=1)
 	@scripts/install-tools versitygw
-	@go build -o bin/rehearse ./tools/cmd/rehearse
-	bin/rehearse --stage '$(STAGE)' --cdk-out '$(CDK_OUT)' --scenario '$(or $(SCENARIO),good)' --speed '$(or $(SPEED),1)' --json '$(CDK_OUT)/rehearsal-$(STAGE).json' $(REHEARSE_FLAGS)
+	$(KEEL) rehearse --stage '$(STAGE)' --cdk-out '$(CDK_OUT)' --scenario '$(or $(SCENARIO),good)' --speed '$(or $(SPEED),1)' --report '$(CDK_OUT)/rehearsal-$(STAGE).json' $(REHEARSE_FLAGS)

@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/keelstack/keel/test/internal/testenv"
-	"github.com/keelstack/keel/tools/dockerfile/pin"
+	"github.com/keelstack/keel/tools/pin"
 )
 
 // offlineEnv is the process environment with no AWS credentials to find: none in the

@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/keelstack/keel/test/internal/testenv"
-	"github.com/keelstack/keel/tools/dockerfile/pin"
+	"github.com/keelstack/keel/tools/pin"
 )
 
 // TestDeployPreflight runs make deploy as a user would, offline: staging and prod refuse a

@@ -72,13 +72,13 @@ func TestReviewOfChanges(t *testing.T) {
 	root := testenv.RepoRoot(t)
 	base, _ := assembly(t) // make synth's, shared by this binary's tests
 	dir := t.TempDir()
-	review := filepath.Join(dir, "review")
-	if log, err := runIn(t, root, nil, "go", "build", "-o", review, "./tools/cmd/review"); err != nil {
+	review := filepath.Join(dir, "keel")
+	if log, err := runIn(t, root, nil, "go", "build", "-o", review, "./cmd/keel"); err != nil {
 		t.Fatalf("build review: %v\n%s", err, log)
 	}
 	run := func(head string, env ...string) (string, error) {
 		out := filepath.Join(dir, "comment.md")
-		log, err := runIn(t, root, append(offlineEnv(), env...), review, "--base", base, "--head", head, "--out", out)
+		log, err := runIn(t, root, append(offlineEnv(), env...), review, "review", "--base", base, "--head", head, "--out", out)
 		comment, _ := os.ReadFile(out)
 		return string(comment) + log, err
 	}

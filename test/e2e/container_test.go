@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/keelstack/keel/test/internal/testenv"
-	"github.com/keelstack/keel/tools/dockerfile"
-	"github.com/keelstack/keel/tools/rootfs"
+	"github.com/keelstack/keel/tools/testkit/dockerfile"
+	"github.com/keelstack/keel/tools/testkit/rootfs"
 )
 
 // TestRunsLikeDistrolessNonroot builds the image's root filesystem from the binary (what

@@ -72,7 +72,7 @@ func (f *foundation) publish(t *testing.T, vaultBin, envFile string, extra ...st
 func (f *foundation) checkSecrets(t *testing.T, bin string) (string, error) {
 	t.Helper()
 	f.sm.AllowKey("deployer", "DescribeSecret")
-	cmd := exec.Command(bin, "--root", testenv.RepoRoot(t), "--stage", f.stage, "--region", vsynctest.Region,
+	cmd := exec.Command(bin, "preflight", "--root", testenv.RepoRoot(t), "--stage", f.stage, "--region", vsynctest.Region,
 		"--secret", stagesecrets.ConfigName(f.stage), "--secret", stagesecrets.PassphraseName(f.stage))
 	cmd.Env = []string{"KEEL_SECRETS_ENDPOINT=" + f.sm.Endpoint, "AWS_ACCESS_KEY_ID=deployer", "AWS_SECRET_ACCESS_KEY=deployer-secret",
 		"AWS_CONFIG_FILE=/nonexistent", "AWS_SHARED_CREDENTIALS_FILE=/nonexistent", "HOME=" + t.TempDir()}
@@ -100,7 +100,7 @@ func TestThreeCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkBin, err := testenv.BuildGo(dir, "tools/cmd/preflight")
+	checkBin, err := testenv.BuildGo(dir, "cmd/keel")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 
 	"github.com/keelstack/keel/infra/settings"
 	"github.com/keelstack/keel/test/internal/testenv"
-	"github.com/keelstack/keel/tools/dockerfile/pin"
+	"github.com/keelstack/keel/tools/pin"
 )
 
 // TestImageAsset: each stage builds the root Dockerfile for its task's platform.

@@ -25,7 +25,7 @@ func TestCtrlCCleansUp(t *testing.T) {
 		t.Skipf("%s is not set: the rehearsal runs the real S3 server (make test sets it)", vsynctest.VersityGWEnv)
 	}
 	tmp := t.TempDir()
-	cmd := exec.Command(rehearseBin, "--stage", "dev", "--template", templates["dev"], "--speed", "4",
+	cmd := exec.Command(rehearseBin, "rehearse", "--stage", "dev", "--template", templates["dev"], "--speed", "4",
 		"--old", oldBin, "--new", newBin, "--versitygw", versitygw)
 	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // a group of its own, as a shell's job

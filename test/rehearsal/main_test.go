@@ -48,8 +48,8 @@ var (
 	templates = map[string]string{}
 	oldBin    string
 	newBin    string
-	// rehearseBin is the command `make rehearse` runs.
-	rehearseBin = filepath.Join(scratch, "rehearse")
+	// rehearseBin is the command `make rehearse` runs (keel rehearse).
+	rehearseBin = filepath.Join(scratch, "keel")
 )
 
 // shortDrain is the deliberately wrong stage: dev with a deregistration delay shorter than
@@ -73,7 +73,7 @@ func setup() error {
 	if newBin, err = rehearsal.BuildServer(root, scratch, "rehearsal-new"); err != nil {
 		return err
 	}
-	build := exec.Command("go", "build", "-o", rehearseBin, "./tools/cmd/rehearse")
+	build := exec.Command("go", "build", "-o", rehearseBin, "./cmd/keel")
 	build.Dir = root
 	if out, err := build.CombinedOutput(); err != nil {
 		return fmt.Errorf("build the rehearse command: %w\n%s", err, out)

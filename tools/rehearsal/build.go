@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"runtime"
 
-	"github.com/keelstack/keel/tools/dockerfile"
+	"github.com/keelstack/keel/tools/testkit/dockerfile"
 )
 
 // BuildServer builds the server from the working tree at root with the Dockerfile's own go

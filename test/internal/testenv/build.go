@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 
-	"github.com/keelstack/keel/tools/dockerfile"
+	"github.com/keelstack/keel/tools/testkit/dockerfile"
 )
 
 // BuildServerLikeDockerfile runs the Dockerfile builder stage's go build RUN, with its ENV and

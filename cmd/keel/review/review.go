@@ -1,0 +1,81 @@
+// Command review writes the offline review of a change as one pull-request comment: for each
+// stage of two synthesized assemblies, the CDK's template diff of every stack, the replacement
+// guard's verdict and the cost before, after and the difference. It exits 1 when the guard
+// blocks the change (after writing the comment), 2 on bad arguments.
+//
+//	review --base BASE.out --head HEAD.out [--out review-comment.md] [--scripts scripts]
+package review
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/keelstack/keel/tools/review"
+)
+
+var (
+	errUsage   = errors.New("usage")
+	errBlocked = errors.New("review: the guard blocks this change (a stateful or identity-carrying resource would be replaced or destroyed, a permission or network exposure broadens, or the head has synthesis errors): see the comment; label the pull request allow-replacement or allow-broadening, or add an allowlist entry, if that is intended")
+)
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("review", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	base := fs.String("base", "", "the base revision's synthesized assembly")
+	head := fs.String("head", "", "the changed revision's synthesized assembly")
+	baseLabel := fs.String("base-label", "base", "what to call the base revision in the comment")
+	headLabel := fs.String("head-label", "head", "what to call the changed revision in the comment")
+	out := fs.String("out", "", "write the comment to this file instead of standard output")
+	scripts := fs.String("scripts", "scripts", "the directory of template-diff.mjs and diff-guard.mjs")
+	basePrices := fs.String("base-prices", "", "the base revision's tools/cost/prices.json (default: the one built in)")
+	baseUsage := fs.String("base-usage", "", "the base revision's tools/cost/usage.json (default: the one built in)")
+	headPrices := fs.String("head-prices", "", "the changed revision's tools/cost/prices.json (default: the one built in)")
+	headUsage := fs.String("head-usage", "", "the changed revision's tools/cost/usage.json (default: the one built in)")
+	allowlist := fs.String("allowlist", "", "security broadenings acknowledged in the repository (review-allowlist.json)")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if *base == "" || *head == "" {
+		return fmt.Errorf("%w: review needs --base and --head (two synthesized assemblies; make review builds them)", errUsage)
+	}
+	in := review.Inputs{Scripts: *scripts, AllowReplacement: getenv("ALLOW_REPLACEMENT") == "true",
+		Acks: review.Acknowledgements{Label: getenv("ALLOW_BROADENING") == "true"}}
+	var err error
+	if in.Base, err = review.LoadPricing(*basePrices, *baseUsage); err != nil {
+		return err
+	}
+	if in.Head, err = review.LoadPricing(*headPrices, *headUsage); err != nil {
+		return err
+	}
+	if *allowlist != "" {
+		if in.Acks.Allowlist, err = review.ReadAllowlist(*allowlist); err != nil {
+			return err
+		}
+	}
+	r, err := review.Compare(ctx, in, *base, *head)
+	if err != nil {
+		return err
+	}
+	r.Base, r.Head = *baseLabel, *headLabel
+	var comment bytes.Buffer
+	if err := r.WriteMarkdown(&comment); err != nil {
+		return err
+	}
+	if *out == "" {
+		_, err = stdout.Write(comment.Bytes())
+	} else {
+		err = os.WriteFile(*out, comment.Bytes(), 0o644)
+	}
+	if err != nil {
+		return err
+	}
+	if r.Blocked() {
+		return errBlocked
+	}
+	return nil
+}

@@ -1,0 +1,14 @@
+package smoke
+
+import (
+	"context"
+	"flag"
+	"io"
+
+	"github.com/keelstack/keel/cmd/internal/cli"
+)
+
+// Run is `keel smoke`.
+func Run(ctx context.Context, args []string, getenv func(string) string, stdout, _ io.Writer) error {
+	return cli.Adapt(run(ctx, args, getenv, stdout), args, flag.ErrHelp)
+}
