@@ -44,8 +44,13 @@ func (s *Store) Ping(ctx context.Context) error {
 	return s.exec(ctx, "SELECT 1")
 }
 
-// Close waits for the connections in use to be released, then closes them all.
-func (s *Store) Close() { s.pool.Close() }
+// Close waits for the connections in use to be released, then closes them all. A nil Store
+// (no database configured) closes nothing.
+func (s *Store) Close() {
+	if s != nil {
+		s.pool.Close()
+	}
+}
 
 // Stats is the pool's state, for metrics.
 type Stats struct {
