@@ -51,7 +51,7 @@ func publishedVault(t *testing.T, prefix string) *vault {
 func (v *vault) publish(t *testing.T) vsync.Published {
 	t.Helper()
 	p, err := vsync.Publish(context.Background(), v.srv.Store(), v.cfg, passphrase,
-		vsync.Release{KV: map[string]string{"DATABASE_URL": vaultSecret}}, time.Now(), vsync.WithIterationFloor(v.cfg.Iterations))
+		vsync.Release{KV: map[string]string{"BILLING_KEY": vaultSecret}}, time.Now(), vsync.WithIterationFloor(v.cfg.Iterations))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func (v *vault) publish(t *testing.T) vsync.Published {
 // env is the service's environment for this vault, plus extra.
 func (v *vault) env(extra ...string) []string {
 	return append([]string{"VSYNC_CONFIG=" + v.token, "VSYNC_PASSPHRASE=" + passphrase, "API_TOKEN=" + envSecret,
-		"VAULT_KEYS=DATABASE_URL,API_TOKEN,MISSING_KEY"}, extra...)
+		"VAULT_KEYS=BILLING_KEY,API_TOKEN,MISSING_KEY"}, extra...)
 }
 
 // proc is a running server process.

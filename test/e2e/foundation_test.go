@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"os/exec"
 	"strings"
 	"sync"
@@ -111,7 +112,7 @@ func TestThreeCommands(t *testing.T) {
 		t.Fatalf("the deploy check passed an empty foundation: %v\n%s", err, out)
 	}
 
-	envFile := writeEnvFile(t, "DATABASE_URL="+vaultSecret+"\n")
+	envFile := writeEnvFile(t, "BILLING_KEY="+vaultSecret+"\n")
 	out, errOut, code := f.publish(t, vaultBin, envFile)
 	if code != 0 {
 		t.Fatalf("first publish: exit %d\n%s%s", code, out, errOut)
@@ -134,8 +135,8 @@ func TestThreeCommands(t *testing.T) {
 	if code, body := p.get("/healthz"); code != 200 || body["status"] != "fresh" || body["gen"] != float64(1) {
 		t.Fatalf("/healthz after publish: %d %v", code, body)
 	}
-	if code, body := p.get("/api/v1/database"); code != 200 || body["source"] != "vault" {
-		t.Fatalf("/api/v1/database: %d %v", code, body)
+	if sources := fmt.Sprint(p.logLine(t, "vault opened")["sources"]); !strings.Contains(sources, "BILLING_KEY:vault") {
+		t.Fatalf("vault opened with sources %s", sources)
 	}
 
 	token := f.sm.Value(config)
@@ -147,7 +148,7 @@ func TestThreeCommands(t *testing.T) {
 		t.Fatal("publishing the same file again changed a secret")
 	}
 
-	changed := writeEnvFile(t, "DATABASE_URL="+vaultSecret+"-v2\n")
+	changed := writeEnvFile(t, "BILLING_KEY="+vaultSecret+"-v2\n")
 	if out, errOut, code := f.publish(t, vaultBin, changed); code != 0 || !strings.Contains(out, "published generation 2") || f.sm.Value(config) != token {
 		t.Fatalf("publishing a change: exit %d, token changed %v\n%s%s", code, f.sm.Value(config) != token, out, errOut)
 	}
@@ -197,11 +198,11 @@ func TestPublishFaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	envFile := writeEnvFile(t, "DATABASE_URL="+vaultSecret+"\n")
+	envFile := writeEnvFile(t, "BILLING_KEY="+vaultSecret+"\n")
 	opens := func(t *testing.T, f *foundation) {
 		t.Helper()
 		cli := vaultCLI{bin: vaultBin}
-		if out, errOut, code := cli.run(t, f.serviceEnv(), "verify"); code != 0 || !strings.Contains(out, "keys (1): DATABASE_URL") {
+		if out, errOut, code := cli.run(t, f.serviceEnv(), "verify"); code != 0 || !strings.Contains(out, "keys (1): BILLING_KEY") {
 			t.Fatalf("the vault does not open with the secrets: exit %d\n%s%s", code, out, errOut)
 		}
 	}

@@ -33,13 +33,13 @@ func TestFreshStaleUnknown(t *testing.T) {
 	p.waitReady(t)
 
 	opened := p.logLine(t, "vault opened")
-	if opened["gen"] != 1.0 || fmt.Sprint(opened["sources"]) != "map[API_TOKEN:env DATABASE_URL:vault MISSING_KEY:missing]" {
+	if opened["gen"] != 1.0 || fmt.Sprint(opened["sources"]) != "map[API_TOKEN:env BILLING_KEY:vault MISSING_KEY:missing]" {
 		t.Errorf("boot log = %v", opened)
 	}
 	if code, body := p.get("/healthz"); code != 200 || body["status"] != "fresh" || body["gen"] != 1.0 || body["version"] != stamp["VERSION"] {
 		t.Fatalf("healthz after boot: %d %v", code, body)
 	}
-	if code, body := p.get("/api/v1/database"); code != 200 || body["configured"] != true || body["source"] != "vault" {
+	if code, body := p.get("/api/v1/database"); code != 200 || body["configured"] != false || body["source"] != "missing" {
 		t.Fatalf("database: %d %v", code, body)
 	}
 

@@ -104,7 +104,7 @@ func TestVaultRunbook(t *testing.T) {
 	cli.flags = []string{"--endpoint", gw.Endpoint, "--bucket", vsynctest.Bucket, "--prefix", prefix, "--env", "dev", "--salt", salt, "--iterations", fmt.Sprint(iterations)}
 	withPass := []string{"VAULT_PASSPHRASE=" + passphrase}
 
-	envFile := writeEnvFile(t, "# dev vault\nexport DATABASE_URL=\""+vaultSecret+"\"\nTLS_NOTE='multi\nline'\n")
+	envFile := writeEnvFile(t, "# dev vault\nexport BILLING_KEY=\""+vaultSecret+"\"\nTLS_NOTE='multi\nline'\n")
 	asset := filepath.Join(t.TempDir(), "ca.pem")
 	os.WriteFile(asset, []byte("-----BEGIN CERTIFICATE-----\n"), 0o600)
 
@@ -113,8 +113,8 @@ func TestVaultRunbook(t *testing.T) {
 	}
 	token := strings.TrimSpace(cli.ok(t, []string{"VAULT_READER_SECRET_ACCESS_KEY=" + readerSecret}, "token", "--access-key-id", readerKey))
 	serviceEnv := []string{"VSYNC_CONFIG=" + token, "VSYNC_PASSPHRASE=" + passphrase}
-	verified := cli.ok(t, serviceEnv, "verify", "--keys", "DATABASE_URL,PORT")
-	for _, want := range []string{"generation 1", "keys (2): DATABASE_URL TLS_NOTE", "files (1): ca.pem", "source DATABASE_URL vault", "source PORT missing", "env=dev"} {
+	verified := cli.ok(t, serviceEnv, "verify", "--keys", "BILLING_KEY,PORT")
+	for _, want := range []string{"generation 1", "keys (2): BILLING_KEY TLS_NOTE", "files (1): ca.pem", "source BILLING_KEY vault", "source PORT missing", "env=dev"} {
 		if !strings.Contains(verified, want) {
 			t.Errorf("verify output lacks %q:\n%s", want, verified)
 		}
@@ -126,9 +126,9 @@ func TestVaultRunbook(t *testing.T) {
 		t.Fatalf("after the first push: %d %v", code, body)
 	}
 
-	changed := writeEnvFile(t, "DATABASE_URL=\""+vaultSecret+"-v2\"\nNEW_KEY=1\n")
+	changed := writeEnvFile(t, "BILLING_KEY=\""+vaultSecret+"-v2\"\nNEW_KEY=1\n")
 	status := cli.ok(t, withPass, "status", "--env-file", changed, "--asset", "ca.pem="+asset)
-	if !strings.Contains(status, "only local: NEW_KEY") || !strings.Contains(status, "only published: TLS_NOTE") || !strings.Contains(status, "changed: DATABASE_URL") {
+	if !strings.Contains(status, "only local: NEW_KEY") || !strings.Contains(status, "only published: TLS_NOTE") || !strings.Contains(status, "changed: BILLING_KEY") {
 		t.Errorf("status:\n%s", status)
 	}
 	cli.ok(t, withPass, "push", "--env-file", changed)

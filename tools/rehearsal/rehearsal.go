@@ -248,7 +248,7 @@ func publishVault(ctx context.Context, s3 *vsynctest.S3Server, iterations int) (
 	cfg := s3.Config(vaultPrefix, "rehearsal", vaultSalt, iterations)
 	// The writer's floor guards real vaults; this one lives on the local S3 server for one
 	// rehearsal, and its derivation is scaled with the speed factor on purpose (vaultIterations).
-	release := vsync.Release{KV: map[string]string{"DATABASE_URL": "postgres://rehearsal@db/app"}}
+	release := vsync.Release{KV: map[string]string{"BILLING_KEY": "rehearsal-billing-key"}}
 	if _, err := vsync.Publish(ctx, s3.Store(), cfg, pass, release, time.Now(), vsync.WithIterationFloor(iterations)); err != nil {
 		return vaultSecrets{}, fmt.Errorf("publish the vault: %w", err)
 	}

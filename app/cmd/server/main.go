@@ -1,6 +1,6 @@
 // Command server is the service that runs in the Fargate task. Subcommands: serve (default),
 // healthcheck (the container health check: exit 0 when the local liveness endpoint answers),
-// version.
+// dbsetup (the one-time database setup, run as a one-shot task), version.
 package main
 
 import (
@@ -39,7 +39,7 @@ func main() {
 
 type usageError struct{ error }
 
-const usage = "usage: server [serve|healthcheck|version]"
+const usage = "usage: server [serve|healthcheck|dbsetup|version]"
 
 func run(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) error {
 	cmd := "serve"
@@ -54,6 +54,8 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		return serve(ctx, lookupEnv, stdout)
 	case "healthcheck":
 		return healthcheck(ctx, lookupEnv)
+	case "dbsetup":
+		return dbsetup(ctx, lookupEnv, stdout)
 	case "version":
 		fmt.Fprintf(stdout, "server %s commit %s built %s\n", buildinfo.Version, buildinfo.Commit, buildinfo.Date)
 		return nil

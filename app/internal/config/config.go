@@ -36,6 +36,8 @@ type Config struct {
 	FreshnessWait time.Duration
 	// Keys are the vault keys the service uses: their sources are logged at boot.
 	Keys []string
+	// Database is the service's PostgreSQL database, if any (database.go).
+	Database Database
 }
 
 // Load reads the environment through lookup (os.LookupEnv in production).
@@ -52,6 +54,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		FreshnessWait:     r.duration("FRESHNESS_WAIT", 250*time.Millisecond),
 		Keys:              r.list("VAULT_KEYS", []string{"DATABASE_URL"}),
 	}
+	c.Database = r.database()
 	if c.Port < 1 || c.Port > 65535 {
 		r.fail("PORT", fmt.Sprint(c.Port), "use a TCP port from 1 to 65535")
 	}

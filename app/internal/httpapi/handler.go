@@ -25,6 +25,10 @@ type Deps struct {
 	Version       string
 	// MaxBodyBytes bounds request bodies.
 	MaxBodyBytes int64
+	// Database returns the open store (nil while booting) and whether one is configured; a nil
+	// Database means none is. QueryTimeout is each request's deadline for its database work.
+	Database     func() (Database, bool)
+	QueryTimeout time.Duration
 }
 
 // New returns the service's handler with its middleware.
@@ -33,8 +37,10 @@ func New(d Deps) http.Handler {
 	mux.HandleFunc("/healthz", get(d.healthz))
 	mux.HandleFunc("/livez", get(livez))
 	mux.HandleFunc("/readyz", get(d.readyz))
-	mux.HandleFunc("/api/v1/database", get(d.database))
+	mux.HandleFunc("/api/v1/database", get(d.databaseURL))
 	mux.HandleFunc("/api/v1/greetings", post(greet))
+	mux.HandleFunc("/api/v1/notes", only(d.notes, http.MethodGet, http.MethodHead, http.MethodPost))
+	mux.HandleFunc("/api/v1/notes/{id}", only(d.note, http.MethodGet, http.MethodHead, http.MethodDelete))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		problem(w, r, http.StatusNotFound, "no such resource", "")
 	})
@@ -48,8 +54,9 @@ func New(d Deps) http.Handler {
 	)
 }
 
-// healthz is the ALB's check: 200 whenever the service can serve, whatever S3 says (an S3
-// outage must not drain every task at once); 503 while booting or draining.
+// healthz is the ALB's check: 200 whenever the service can serve, whatever S3 or the database
+// say (an outage of either must not drain every task at once; both are reported); 503 while
+// booting or draining.
 func (d Deps) healthz(w http.ResponseWriter, r *http.Request) {
 	phase, _, freshness := d.Monitor.State()
 	if phase != health.Ready {
@@ -58,8 +65,9 @@ func (d Deps) healthz(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, struct {
 		health.Report
-		Version string `json:"version"`
-	}{freshness.Report(r.Context(), d.FreshnessWait), d.Version})
+		Version  string    `json:"version"`
+		Database *dbReport `json:"database,omitempty"`
+	}{freshness.Report(r.Context(), d.FreshnessWait), d.Version, d.databaseReport(r.Context())})
 }
 
 // livez is the container health check's: is the process serving HTTP? No S3, no vault.
@@ -67,23 +75,30 @@ func livez(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "alive"})
 }
 
-func (d Deps) readyz(w http.ResponseWriter, _ *http.Request) {
+// readyz is ready when booted, not draining, and the database (if any) answers.
+func (d Deps) readyz(w http.ResponseWriter, r *http.Request) {
 	phase, vault, _ := d.Monitor.State()
-	body := map[string]any{"ready": phase == health.Ready, "phase": phase.String(), "version": d.Version}
+	ready := phase == health.Ready
+	body := map[string]any{"phase": phase.String(), "version": d.Version}
 	if vault != nil {
 		body["gen"] = vault.Generation()
 	}
+	if db := d.databaseReport(r.Context()); db != nil {
+		body["database"] = db
+		ready = ready && db.Status != "down"
+	}
+	body["ready"] = ready
 	status := http.StatusOK
-	if phase != health.Ready {
+	if !ready {
 		status = http.StatusServiceUnavailable
 	}
 	writeJSON(w, status, body)
 }
 
-// database is the example of a handler using a vault value: it says whether DATABASE_URL is
+// databaseURL is the example of a handler using a vault value: it says whether DATABASE_URL is
 // configured and by which tier, and never returns the value. It serves while draining too:
 // requests that still arrive then must not fail.
-func (d Deps) database(w http.ResponseWriter, r *http.Request) {
+func (d Deps) databaseURL(w http.ResponseWriter, r *http.Request) {
 	phase, vault, _ := d.Monitor.State()
 	if vault == nil {
 		problem(w, r, http.StatusServiceUnavailable, "not ready", "the service is "+phase.String())

@@ -41,7 +41,8 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, open Opener) 
 		return fmt.Errorf("listen on %s: %w (set PORT to a free port, LISTEN_HOST to an address of this host)", cfg.ListenAddr(), err)
 	}
 	monitor := &health.Monitor{}
-	srv := newHTTPServer(cfg, log, monitor)
+	slot := &dbSlot{}
+	srv := newHTTPServer(cfg, log, monitor, slot)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
@@ -55,6 +56,15 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, open Opener) 
 		}
 		return err
 	}
+	db, err := bootDatabase(ctx, cfg, log, vault, slot)
+	if err != nil {
+		_, _ = srv.Close(), vault.Close()
+		if ctx.Err() != nil {
+			log.Info("stopped while booting")
+			return nil //nolint:nilerr // a signal during boot is a clean stop, not a failure
+		}
+		return err
+	}
 	log.Info("ready", "boot_ms", time.Since(start).Milliseconds(), "port", cfg.Port)
 	monitor.Ready(vault, health.NewFreshness(vault.Generation(), vault.RemoteGeneration, cfg.FreshnessInterval, freshnessCheckTimeout, time.Now))
 
@@ -62,12 +72,13 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, open Opener) 
 	case <-ctx.Done():
 	case err := <-served:
 		_ = vault.Close()
+		db.Close()
 		return fmt.Errorf("http server stopped: %w", err)
 	}
-	return drain(cfg, log, monitor, srv, vault)
+	return drain(cfg, log, monitor, srv, func() { _ = vault.Close(); db.Close() })
 }
 
-func newHTTPServer(cfg config.Config, log *slog.Logger, monitor *health.Monitor) *http.Server {
+func newHTTPServer(cfg config.Config, log *slog.Logger, monitor *health.Monitor, db *dbSlot) *http.Server {
 	return &http.Server{
 		Handler: httpapi.New(httpapi.Deps{
 			Logger:        log,
@@ -75,6 +86,8 @@ func newHTTPServer(cfg config.Config, log *slog.Logger, monitor *health.Monitor)
 			FreshnessWait: cfg.FreshnessWait,
 			Version:       buildinfo.Version,
 			MaxBodyBytes:  1 << 20,
+			Database:      db.get,
+			QueryTimeout:  cfg.Database.QueryTimeout,
 		}),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
@@ -108,8 +121,9 @@ func boot(ctx context.Context, cfg config.Config, log *slog.Logger, open Opener)
 }
 
 // drain fails health checks, optionally keeps serving for DrainDelay, then lets in-flight
-// requests finish within what is left of the budget.
-func drain(cfg config.Config, log *slog.Logger, monitor *health.Monitor, srv *http.Server, vault OpenedVault) error {
+// requests finish within what is left of the budget, and only then closes the vault and the
+// database pool (closeAll).
+func drain(cfg config.Config, log *slog.Logger, monitor *health.Monitor, srv *http.Server, closeAll func()) error {
 	start := time.Now()
 	monitor.Drain()
 	log.Info("draining", "budget", cfg.ShutdownBudget.String(), "drain_delay", cfg.DrainDelay.String())
@@ -117,7 +131,7 @@ func drain(cfg config.Config, log *slog.Logger, monitor *health.Monitor, srv *ht
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownBudget-cfg.DrainDelay)
 	defer cancel()
 	err := srv.Shutdown(ctx)
-	_ = vault.Close()
+	closeAll()
 	if err != nil {
 		_ = srv.Close()
 		log.Error("drain budget exceeded: open requests were cut", "budget", cfg.ShutdownBudget.String())

@@ -48,7 +48,7 @@ func (b *bench) service() error {
 	}
 	defer proxy.Close()
 	cfg := s3.Config("bench/", "bench", "benchSaltBenchSalt==", referenceIters)
-	if _, err := vsync.Publish(b.ctx, s3.Store(), cfg, benchPassphrase, vsync.Release{KV: map[string]string{"DATABASE_URL": "postgres://bench"}}, time.Now()); err != nil {
+	if _, err := vsync.Publish(b.ctx, s3.Store(), cfg, benchPassphrase, vsync.Release{KV: map[string]string{"BILLING_KEY": "bench-billing-key"}}, time.Now()); err != nil {
 		return err
 	}
 	cfg.Endpoint = "http://" + proxy.Addr().String()
