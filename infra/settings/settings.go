@@ -36,6 +36,9 @@ type Stage struct {
 
 	Foundation Foundation `json:"foundation"`
 	Bootstrap  Bootstrap  `json:"bootstrap"`
+
+	// Database is the stage's managed PostgreSQL; nil means none (see database.go).
+	Database *Database `json:"database"`
 }
 
 // Bootstrap is the stage's CDK bootstrap (make bootstrap STAGE=<stage>): its own qualifier, so
