@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Fails when a change would replace or destroy a resource that carries state or identity
-// (log groups, secrets, the load balancer, the cluster, roles, buckets, keys, the VPC), using
+// (log groups, secrets, the load balancer, the cluster, roles, buckets, keys, the VPC, the
+// database and its subnet group), using
 // the CDK's own diff engine and its replacement rules.
 //
 //   node scripts/diff-guard.mjs DEPLOYED.json SYNTHESIZED.json
@@ -16,6 +17,7 @@ const PROTECTED = new Set([
   'AWS::Logs::LogGroup', 'AWS::SecretsManager::Secret', 'AWS::ElasticLoadBalancingV2::LoadBalancer',
   'AWS::ECS::Cluster', 'AWS::IAM::Role', 'AWS::IAM::OIDCProvider', 'AWS::S3::Bucket', 'AWS::KMS::Key',
   'AWS::EC2::VPC',
+  'AWS::RDS::DBCluster', 'AWS::RDS::DBInstance', 'AWS::RDS::DBSubnetGroup',
 ]);
 const HARMFUL = new Set(['WILL_REPLACE', 'MAY_REPLACE', 'WILL_DESTROY']);
 
