@@ -126,7 +126,7 @@ func New(scope constructs.Construct, id string, props Props) *Database {
 	d.Key = newKey(c, props)
 	d.SecurityGroup = awsec2.NewSecurityGroup(c, jsii.String("SecurityGroup"), &awsec2.SecurityGroupProps{
 		Vpc:              props.Vpc,
-		Description:      jsii.String("PostgreSQL: 5432 from the service's tasks only"),
+		Description:      jsii.String("PostgreSQL 5432 from the service tasks only"),
 		AllowAllOutbound: jsii.Bool(false), // a database starts no connection
 	})
 	subnets := awsrds.NewCfnDBSubnetGroup(c, jsii.String("Subnets"), &awsrds.CfnDBSubnetGroupProps{

@@ -84,7 +84,7 @@ func wireDatabase(stack awscdk.Stack, s settings.Stage, db *database.Database, s
 	if db == nil {
 		return
 	}
-	db.AllowFrom(svc.Service, "PostgreSQL from the service's tasks (and make db-setup's task)")
+	db.AllowFrom(svc.Service, "PostgreSQL from the service tasks and the make db-setup task")
 	db.GrantConnect(svc.TaskDefinition.TaskRole(), s.Database.User)
 	env := map[string]*string{}
 	for k, v := range connection(s, db) {
