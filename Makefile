@@ -125,6 +125,10 @@ ci-guard: ## fail unless diff-verdicts holds a verdict per stage and none failed
 	@if grep ' fail$$' diff-verdicts && [ "$${ALLOW_REPLACEMENT:-false}" != true ]; then \
 	  echo "ci-guard: a stateful or identity-carrying resource would be replaced or destroyed; label the pull request allow-replacement if that is intended" >&2; exit 1; fi
 
+.PHONY: db-setup
+db-setup: check-stage ## run STAGE's one-shot dbsetup task (creates the service's database role) and wait for it (needs AWS credentials)
+	@scripts/require-aws-credentials db-setup && region=$$($(keel_stage) region) && AWS_REGION="$$region" AWS_DEFAULT_REGION="$$region" scripts/db-setup keel-$(STAGE)
+
 .PHONY: head-of-main
 head-of-main: ## CI: deploy=true in GITHUB_OUTPUT only while GITHUB_SHA is the head of main (a superseded run deploys nothing)
 	@scripts/require-head-of-main
