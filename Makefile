@@ -144,6 +144,10 @@ deploy-guard: check-stage ## CI, before make deploy: stop on a stateful replacem
 	@scripts/require-aws-credentials deploy-guard
 	CDK_APP='$(or $(CDK_APP),$(CDK_OUT))' scripts/deploy-guard '$(STAGE)'
 
+.PHONY: db-setup
+db-setup: check-stage ## run STAGE's one-shot dbsetup task (creates the service's database role) and wait for it (needs AWS credentials)
+	@scripts/require-aws-credentials db-setup && region=$$($(keel_stage) region) && AWS_REGION="$$region" AWS_DEFAULT_REGION="$$region" scripts/db-setup keel-$(STAGE)
+
 .PHONY: head-of-main
 head-of-main: ## CI: deploy=true in GITHUB_OUTPUT only while GITHUB_SHA is the head of main (a superseded run deploys nothing)
 	@scripts/require-head-of-main

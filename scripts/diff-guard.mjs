@@ -20,6 +20,7 @@ const PROTECTED = new Map([
   ['AWS::KMS::Key', 'the data encrypted under it'],
   ['AWS::RDS::DBCluster', 'its databases'],
   ['AWS::RDS::DBInstance', 'its databases'],
+  ['AWS::RDS::DBSubnetGroup', 'the database placement (a new group replaces the database)'],
   // identity
   ['AWS::IAM::Role', 'its role ID (trust and resource policies name it)'],
   ['AWS::IAM::User', 'its access keys and every credential minted from them'],

@@ -16,7 +16,9 @@ type statement = map[string]any
 // each of them requires the role to carry the stage's boundary.
 var (
 	withBoundary = []string{"iam:AttachRolePolicy", "iam:CreateRole", "iam:DeleteRolePolicy", "iam:DetachRolePolicy", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy"}
-	ownRoles     = []string{"iam:DeleteRole", "iam:GetRole", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListRolePolicies", "iam:TagRole", "iam:UntagRole", "iam:UpdateAssumeRolePolicy", "iam:UpdateRole", "iam:UpdateRoleDescription"}
+	// rdsSecretActions are what RDS calls on the caller's behalf to create a managed master secret.
+	rdsSecretActions = []string{"secretsmanager:CreateSecret", "secretsmanager:TagResource"}
+	ownRoles         = []string{"iam:DeleteRole", "iam:GetRole", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListRolePolicies", "iam:TagRole", "iam:UntagRole", "iam:UpdateAssumeRolePolicy", "iam:UpdateRole", "iam:UpdateRoleDescription"}
 )
 
 // executionStatements: each service's handler actions, IAM split by the rules above, S3
@@ -64,6 +66,11 @@ func secretStatements(actions []string, props Props, a arns) []statement {
 		}
 	}
 	out := []statement{allow("SecretsManager", scoped, []string{a.secret("keel/" + a.stage + "/*")}, nil)}
+	// RDS names the master secrets it manages rds!cluster-... and rds!db-... and creates them
+	// with the caller's permissions: create and tag only, never read.
+	if rds := slices.DeleteFunc(slices.Clone(scoped), func(a string) bool { return !slices.Contains(rdsSecretActions, a) }); len(rds) > 0 {
+		out = append(out, allow("RDSManagedSecrets", rds, []string{a.secret("rds!*")}, nil))
+	}
 	if len(read) > 0 && len(props.ResolvedSecrets) > 0 {
 		named := make([]string, len(props.ResolvedSecrets))
 		for i, name := range props.ResolvedSecrets {

@@ -41,7 +41,7 @@ func New(scope constructs.Construct, id string, props Props) *Compliance {
 		RemovalPolicy:     removal,
 	})
 	allowLogs(c.Key)
-	denyGrantsExceptToServices(c.Key)
+	DenyGrantsExceptToServices(c.Key)
 	if props.TopicARN != "" {
 		c.AlarmTopic = awssns.Topic_FromTopicArn(scope, jsii.String("AlarmTopic"), jsii.String(props.TopicARN))
 	} else {
@@ -67,9 +67,9 @@ func allowLogs(key awskms.Key) {
 	}), jsii.Bool(false))
 }
 
-// denyGrantsExceptToServices: nobody may create a grant on the key unless an AWS service
+// DenyGrantsExceptToServices: nobody may create a grant on the key unless an AWS service
 // creates it for a resource (CT.KMS.PR.3's statement, word for word in its FIX).
-func denyGrantsExceptToServices(key awskms.Key) {
+func DenyGrantsExceptToServices(key awskms.Key) {
 	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("DenyGrantsExceptForAWSServices"),
 		Effect:     awsiam.Effect_DENY,

@@ -1,5 +1,6 @@
-// Package network provides the VPC a service runs in: a new one with public and private
-// subnets across explicit availability zones, or an existing one named by its IDs.
+// Package network provides the VPC a service runs in: a new one with public, private and
+// (for a database) isolated subnets across explicit availability zones, or an existing one
+// named by its IDs.
 package network
 
 import (
@@ -25,6 +26,11 @@ type Props struct {
 	PublicSubnetIDs  []string
 	PrivateSubnetIDs []string
 
+	// Isolated adds subnets with no route out of the VPC (no NAT, no internet gateway) for a
+	// database; IsolatedSubnetIDs names them in an imported VPC.
+	Isolated          bool
+	IsolatedSubnetIDs []string
+
 	// FlowLogs, when set, receives the rejected-traffic flow log of a new VPC.
 	FlowLogs awslogs.ILogGroup
 }
@@ -37,6 +43,10 @@ func (p Props) validate() error {
 		return errors.New("network: private tasks need NAT gateways")
 	case p.VpcID != "" && len(p.PublicSubnetIDs) == 0:
 		return errors.New("network: an imported VPC needs public subnet IDs for the load balancer")
+	case p.VpcID != "" && p.Isolated && len(p.IsolatedSubnetIDs) == 0:
+		return errors.New("network: an imported VPC needs isolated subnet IDs for the database")
+	case !p.Isolated && len(p.IsolatedSubnetIDs) > 0:
+		return errors.New("network: isolated subnet IDs are given but Isolated is off")
 	}
 	return nil
 }
@@ -47,6 +57,8 @@ type Network struct {
 	Vpc            awsec2.IVpc
 	TaskSubnets    *awsec2.SubnetSelection
 	AssignPublicIP bool
+	// DatabaseSubnets are the isolated subnets; nil without Isolated.
+	DatabaseSubnets *awsec2.SubnetSelection
 }
 
 func New(scope constructs.Construct, id string, props Props) *Network {
@@ -61,6 +73,7 @@ func New(scope constructs.Construct, id string, props Props) *Network {
 			AvailabilityZones: jsii.Strings(props.AvailabilityZones...),
 			PublicSubnetIds:   jsii.Strings(props.PublicSubnetIDs...),
 			PrivateSubnetIds:  cdkconv.Strings(props.PrivateSubnetIDs),
+			IsolatedSubnetIds: cdkconv.Strings(props.IsolatedSubnetIDs),
 		})
 	} else {
 		n.Vpc = newVpc(c, props)
@@ -70,6 +83,9 @@ func New(scope constructs.Construct, id string, props Props) *Network {
 		subnetType = awsec2.SubnetType_PUBLIC
 	}
 	n.TaskSubnets = &awsec2.SubnetSelection{SubnetType: subnetType}
+	if props.Isolated {
+		n.DatabaseSubnets = &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED}
+	}
 	return n
 }
 
@@ -83,6 +99,12 @@ func newVpc(scope constructs.Construct, props Props) awsec2.Vpc {
 	if props.NatGateways > 0 {
 		subnets = append(subnets, &awsec2.SubnetConfiguration{
 			Name: jsii.String("private"), SubnetType: awsec2.SubnetType_PRIVATE_WITH_EGRESS, CidrMask: jsii.Number(20),
+		})
+	}
+	// Last, so that the other groups keep the address ranges they had without a database.
+	if props.Isolated {
+		subnets = append(subnets, &awsec2.SubnetConfiguration{
+			Name: jsii.String("isolated"), SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED, CidrMask: jsii.Number(24),
 		})
 	}
 	vpc := awsec2.NewVpc(scope, jsii.String("Vpc"), &awsec2.VpcProps{

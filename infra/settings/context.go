@@ -77,7 +77,11 @@ func (s *Stage) overlay(raw any) error {
 	}
 	dec := json.NewDecoder(bytes.NewReader(js))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(s); err != nil {
+	err := dec.Decode(s)
+	if err == nil {
+		err = s.overlayDatabase(js)
+	}
+	if err != nil {
 		return fmt.Errorf("%s%s: %v: fix the override in cdk.json (settings are listed in infra/settings/settings.go)", ContextPrefix, s.Name, err)
 	}
 	return nil

@@ -39,6 +39,9 @@ type Stage struct {
 
 	// SharedAccountWithStages lets prod share its account with another stage (isolation.go).
 	SharedAccountWithStages bool `json:"sharedAccountWithStages"`
+
+	// Database is the stage's managed PostgreSQL; nil means none (see database.go).
+	Database *Database `json:"database"`
 }
 
 // Bootstrap is the stage's CDK bootstrap (make bootstrap STAGE=<stage>): its own qualifier, so

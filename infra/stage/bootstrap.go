@@ -17,7 +17,7 @@ import (
 // role), and the services whose service-linked roles its resources create.
 var (
 	passRoleServices   = []string{"application-autoscaling.amazonaws.com", "ecs-tasks.amazonaws.com", "ecs.amazonaws.com", "vpc-flow-logs.amazonaws.com"}
-	serviceLinkedRoles = []string{"ecs.amazonaws.com", "ecs.application-autoscaling.amazonaws.com", "elasticloadbalancing.amazonaws.com"}
+	serviceLinkedRoles = []string{"ecs.amazonaws.com", "ecs.application-autoscaling.amazonaws.com", "elasticloadbalancing.amazonaws.com", "rds.amazonaws.com"}
 )
 
 // newBootstrapStack holds the stage's execution policies and boundary. An administrator

@@ -1,11 +1,13 @@
 package stage
 
 import (
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/keelstack/keel/infra/bootstrap"
+	"github.com/keelstack/keel/infra/database"
 	"github.com/keelstack/keel/infra/githubroles"
 	"github.com/keelstack/keel/infra/ingress"
 	"github.com/keelstack/keel/infra/service"
@@ -54,10 +56,10 @@ func suppressGitHubNag(roles *githubroles.Roles) {
 func suppressBootstrapNag(stage string, b *bootstrap.Bootstrap) {
 	// The stage's own roles (CloudFormation-generated names start with the stack name), the
 	// service-linked roles' path, the stage's buckets and the stage's secrets.
-	stageScoped := &cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::arn:[^:]+:(iam::\d{12}:role\/(keel-` + stage + `-\*|aws-service-role\/\*)|s3:::keel-` + stage + `-\*(\/\*)?|secretsmanager:[a-z0-9-]+:\d{12}:secret:keel\/` + stage + `\/\*)$/`)}
+	stageScoped := &cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::arn:[^:]+:(iam::\d{12}:role\/(keel-` + stage + `-\*|aws-service-role\/\*)|s3:::keel-` + stage + `-\*(\/\*)?|secretsmanager:[a-z0-9-]+:\d{12}:secret:(keel\/` + stage + `\/\*|rds!\*))$/`)}
 	for _, p := range b.ExecutionPolicies {
 		suppressWildcard(p, stageScoped,
-			"CloudFormation's handlers call create and describe actions (ec2:CreateVpc, ecs:CreateCluster, ...) that take no resource ARN or name a resource that does not exist yet; each action is listed by name, from the resource schemas, and IAM, S3, Secrets Manager and the bootstrap parameter are scoped to the stage.")
+			"CloudFormation's handlers call create and describe actions (ec2:CreateVpc, ecs:CreateCluster, ...) that take no resource ARN or name a resource that does not exist yet; each action is listed by name, from the resource schemas, and IAM, S3, Secrets Manager and the bootstrap parameter are scoped to the stage (RDS's managed master secrets, named rds!... by RDS, only to create and tag).")
 	}
 	wholeService := &cdknag.RegexAppliesTo{Regex: jsii.String(`/^Action::[a-z0-9-]+:\*$/`)}
 	cdknag.NagSuppressions_AddResourceSuppressions(b.Boundary, &[]*cdknag.NagPackSuppression{{
@@ -88,4 +90,22 @@ func suppressWildcard(c constructs.IConstruct, also *cdknag.RegexAppliesTo, reas
 		Reason:    jsii.String(reason),
 		AppliesTo: &appliesTo,
 	}}, jsii.Bool(true))
+}
+
+// suppressDatabaseNag: the database's findings that do not apply, each on its resource.
+func suppressDatabaseNag(s settings.Stage, db *database.Database, setup awsecs.FargateTaskDefinition) {
+	suppress(db.Resource, "AwsSolutions-RDS11",
+		"PostgreSQL's default port 5432 is the service's contract (DB_PORT); the database sits in isolated subnets and its security group admits only the service's tasks, so another port would hide nothing.")
+	if !s.Database.MultiAZ {
+		suppress(db.Resource, "AwsSolutions-RDS3",
+			"This stage runs its database in one availability zone by its settings (database.multiAz false) to save cost; prod is Multi-AZ.")
+	}
+	if !s.Database.DeletionProtection {
+		suppress(db.Resource, "AwsSolutions-RDS10",
+			"This stage is disposable by its settings (database.deletionProtection false): its stack must delete cleanly; staging and prod are protected.")
+	}
+	suppress(setup, "AwsSolutions-ECS2",
+		"The environment holds only where to connect (host, port, database, the role to create); the master credential comes from Secrets Manager through `secrets`.")
+	suppressWildcard(setup.ObtainExecutionRole(), nil,
+		"ecr:GetAuthorizationToken has no resource-level permissions (IAM requires Resource *); every other statement names its repository, log group, secret or key.")
 }

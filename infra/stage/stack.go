@@ -45,8 +45,11 @@ func newServiceStack(scope constructs.Construct, s settings.Stage, img Image) aw
 		VpcID:             s.Network.VpcID,
 		PublicSubnetIDs:   s.Network.PublicSubnetIDs,
 		PrivateSubnetIDs:  s.Network.PrivateSubnetIDs,
+		Isolated:          s.Database != nil,
+		IsolatedSubnetIDs: databaseSubnetIDs(s),
 		FlowLogs:          flowLogGroup(stack, s, logKey),
 	})
+	db := newDatabase(stack, s, net, logKey)
 	in := ingress.New(stack, "Ingress", ingress.Props{
 		Vpc:  net.Vpc,
 		Port: s.App.Port,
@@ -93,7 +96,7 @@ func newServiceStack(scope constructs.Construct, s settings.Stage, img Image) aw
 		MemoryMiB:      s.Task.MemoryMiB,
 		Port:           s.App.Port,
 		User:           containerUser,
-		Environment:    appEnvironment(s),
+		Environment:    withDatabaseEnvironment(appEnvironment(s), s, db),
 		Secrets:        serviceSecrets(s),
 		HealthCheck: service.ContainerHealthCheck{
 			Command:     []string{"CMD", "/server", "healthcheck"},
@@ -120,6 +123,7 @@ func newServiceStack(scope constructs.Construct, s settings.Stage, img Image) aw
 		ContainerInsights: s.Task.ContainerInsights,
 	})
 	al.WatchService(svc.Service)
+	wireDatabase(stack, s, db, svc, net, img, appLogs)
 	if dl != nil { // ECS checks the traffic role's permissions when it creates the service
 		svc.Service.Node().AddDependency(dl.Role)
 		referenced := []awscdk.CfnResource{dl.ProductionRule.Node().DefaultChild().(awscdk.CfnResource), dl.Role.Node().DefaultChild().(awscdk.CfnResource)}

@@ -65,6 +65,22 @@ func TestDiffGuard(t *testing.T) {
 			id, _ := resourceOf(r, "AWS::ECS::Cluster")
 			delete(r, id)
 		}, false, 1, "AWS::ECS::Cluster): will destroy"},
+		{"database replaced", func(r map[string]any) {
+			_, db := resourceOf(r, "AWS::RDS::DBInstance")
+			db["Properties"].(map[string]any)["DBInstanceIdentifier"] = "keel-dev-2"
+		}, false, 1, "AWS::RDS::DBInstance): will replace"},
+		{"database resized", func(r map[string]any) {
+			_, db := resourceOf(r, "AWS::RDS::DBInstance")
+			db["Properties"].(map[string]any)["AllocatedStorage"] = "50"
+		}, false, 0, "no stateful"},
+		{"database subnet group removed", func(r map[string]any) {
+			id, _ := resourceOf(r, "AWS::RDS::DBSubnetGroup")
+			delete(r, id)
+		}, false, 1, "AWS::RDS::DBSubnetGroup): will destroy"},
+		{"database key removed", func(r map[string]any) {
+			id, _ := resourceOf(r, "AWS::KMS::Key")
+			delete(r, id)
+		}, false, 1, "AWS::KMS::Key): will destroy"},
 		{"load balancer removed, label set", func(r map[string]any) {
 			id, _ := resourceOf(r, "AWS::ElasticLoadBalancingV2::LoadBalancer")
 			delete(r, id)

@@ -30,6 +30,7 @@ var refused = map[string]string{
 	"iam:GetUserPolicy":                 "AWS::IAM::Policy on users: keel creates no IAM user (the boundary denies it)",
 	"iam:PutUserPolicy":                 "AWS::IAM::Policy on users: keel creates no IAM user (the boundary denies it)",
 	"s3:REST.PUT.OBJECT":                "listed by AWS::Logs::LogGroup's schema, but an S3 operation name, not an IAM action (IAM rejects it)",
+	"iam:ListRoles":                     "AWS::RDS::DBInstance: takes no resource (it would list every role of the account); keel passes RDS no role (no monitoring or feature role)",
 }
 
 // iamActionFor maps the names in the resource schemas that are S3 API operations, not IAM
@@ -328,8 +329,11 @@ func policyRules(stage string, statements []policyStatement) []string {
 				bad = append(bad, fmt.Sprintf("%s allows %q", s.Sid, action))
 			case service == "secretsmanager" && action != "secretsmanager:GetRandomPassword":
 				// A dynamic reference resolves with this role: it may read the stage's own secrets only.
+				// RDS's managed secrets (rds!...) it may only create and tag.
+				rdsCreate := slices.Contains([]string{"secretsmanager:CreateSecret", "secretsmanager:TagResource"}, action) &&
+					slices.Equal(s.Resources, []string{"arn:aws:secretsmanager:eu-west-1:" + settings.ExampleAccount + ":secret:rds!*"})
 				own := "arn:aws:secretsmanager:eu-west-1:" + settings.ExampleAccount + ":secret:keel/" + stage + "/"
-				if !slices.ContainsFunc(s.Resources, func(r string) bool { return strings.HasPrefix(r, own) }) || slices.ContainsFunc(s.Resources, func(r string) bool { return !strings.HasPrefix(r, own) }) {
+				if !rdsCreate && (!slices.ContainsFunc(s.Resources, func(r string) bool { return strings.HasPrefix(r, own) }) || slices.ContainsFunc(s.Resources, func(r string) bool { return !strings.HasPrefix(r, own) })) {
 					bad = append(bad, fmt.Sprintf("%s allows %s on %v, not only the stage's secrets", s.Sid, action, s.Resources))
 				}
 			case service != "iam":
@@ -384,6 +388,7 @@ func TestExecutionPolicyRules(t *testing.T) {
 		{Sid: "Create", Effect: "Allow", Actions: []string{"iam:CreateRole"}, Resources: []string{"arn:aws:iam::123456789012:role/keel-dev-*"}},
 		{Sid: "AnyRole", Effect: "Allow", Actions: []string{"iam:UpdateAssumeRolePolicy"}, Resources: []string{"arn:aws:iam::123456789012:role/*"}},
 		{Sid: "AnySecret", Effect: "Allow", Actions: []string{"secretsmanager:GetSecretValue"}, Resources: []string{"*"}},
+		{Sid: "ReadRDSSecret", Effect: "Allow", Actions: []string{"secretsmanager:GetSecretValue"}, Resources: []string{"arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!*"}},
 	}
 	if got := policyRules("dev", bad); len(got) != len(bad) {
 		t.Errorf("the rules found %d of %d bad statements: %v", len(got), len(bad), got)

@@ -48,9 +48,9 @@ var controlExceptions = []controlException{
 		"A rolling log sink that the lifecycle empties after logs.retentionDays: Object Lock would keep what the retention setting promises to delete. Archive copies belong in the organisation's log archive account."},
 	{"CT.CLOUDWATCH.PR.1", regexp.MustCompile(`^Alarms`), func(s settings.Stage) bool { return !s.ControlTower() && s.Alarms.TopicARN == "" },
 		"The stage runs without the control-tower compliance profile and without alarms.topicArn: its alarms drive deployment rollback only."},
-	{"CT.CLOUDWATCH.PR.2", regexp.MustCompile(`^(Logs|FlowLogs)`), func(s settings.Stage) bool { return !s.ControlTower() },
+	{"CT.CLOUDWATCH.PR.2", regexp.MustCompile(`^(Logs|FlowLogs|DatabaseLogs)`), func(s settings.Stage) bool { return !s.ControlTower() },
 		"The stage runs without the control-tower compliance profile: logs.retentionDays is shorter to save cost."},
-	{"CT.CLOUDWATCH.PR.3", regexp.MustCompile(`^(Logs|FlowLogs)`), func(s settings.Stage) bool { return !s.ControlTower() },
+	{"CT.CLOUDWATCH.PR.3", regexp.MustCompile(`^(Logs|FlowLogs|DatabaseLogs)`), func(s settings.Stage) bool { return !s.ControlTower() },
 		"The stage runs without the control-tower compliance profile: its logs use CloudWatch Logs' own encryption, no customer-managed key."},
 	{"CT.ELASTICLOADBALANCING.PR.5", regexp.MustCompile(`^IngressLoadBalancer`), func(s settings.Stage) bool { return !s.Protect },
 		"The stage is disposable (protect false): deletion protection would block deleting its stack."},
@@ -60,6 +60,16 @@ var controlExceptions = []controlException{
 		"The stage runs tasks in public subnets with public IPs (network.publicTasks) so that it needs no NAT gateway; they accept traffic from the load balancer's security group only."},
 	{"CT.ELASTICLOADBALANCING.PR.1", regexp.MustCompile(`^IngressLoadBalancer`), func(s settings.Stage) bool { return !s.ServesHTTPS() },
 		"The stage serves plain HTTP (no domain or certificate; staging and prod refuse this without https.allowPlainHttp): there is no HTTPS to redirect to."},
+	{"CT.RDS.PR.2", regexp.MustCompile(`^DatabaseInstance`), nil,
+		"Enhanced Monitoring needs a role RDS assumes (monitoring.rds.amazonaws.com, the AWS managed policy AmazonRDSEnhancedMonitoringRole) and writes OS metrics to the RDSOSMetrics log group, which keeps neither the stage's retention nor its key; the AWS/RDS CloudWatch metrics (CPU, connections, ACU, storage, latency) are what the alarms and dashboard read."},
+	{"CT.RDS.PR.20", regexp.MustCompile(`^DatabaseInstance`), nil,
+		"PostgreSQL's default port 5432 is the service's contract (DB_PORT); the database is in isolated subnets and its security group admits only the service's tasks, so another port would hide nothing."},
+	{"CT.RDS.PR.1", regexp.MustCompile(`^DatabaseInstance`), func(s settings.Stage) bool { return s.Database != nil && !s.Database.MultiAZ },
+		"The stage runs its database in one availability zone by its settings (database.multiAz false) to save cost; the control-tower profile refuses this."},
+	{"CT.RDS.PR.13", regexp.MustCompile(`^DatabaseInstance`), func(s settings.Stage) bool { return s.Database != nil && !s.Database.DeletionProtection },
+		"The stage is disposable (database.deletionProtection false): its stack must delete cleanly; the control-tower profile refuses this."},
+	{"CT.RDS.PR.8", regexp.MustCompile(`^DatabaseInstance`), func(s settings.Stage) bool { return s.Database != nil && s.Database.BackupRetentionDays < 7 },
+		"The stage keeps automated backups shorter than 7 days by its settings (database.backupRetentionDays) to save cost; the control-tower profile refuses this."},
 }
 
 // control is one Control Tower rule file and what its metadata says about it.
@@ -122,10 +132,10 @@ func TestControlTowerReportsViolation(t *testing.T) {
 	}
 	byStage, _ := evaluate(t, guard, map[string]template{"prod": tp}, retention)
 	violations := byStage["prod"]
-	if len(violations) != 2 {
-		t.Fatalf("%d violations of CT.CLOUDWATCH.PR.2 with 7-day log groups, want 2 (app and flow logs)", len(violations))
+	if len(violations) != 3 {
+		t.Fatalf("%d violations of CT.CLOUDWATCH.PR.2 with 7-day log groups, want 3 (app, database and flow logs)", len(violations))
 	}
-	if v := violations[0]; !strings.HasPrefix(v.resource, "FlowLogs") || !strings.Contains(v.control.Fix, "365") {
+	if v := violations[1]; !strings.HasPrefix(v.resource, "FlowLogs") || !strings.Contains(v.control.Fix, "365") {
 		t.Errorf("violation = %s %s %q", v.resource, v.control.ID, v.control.Fix)
 	}
 }

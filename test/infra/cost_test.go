@@ -28,6 +28,13 @@ const (
 	secret      = 0.40
 	kmsKeyMonth = 1.00
 	s3GB        = 0.023
+	// The database (tools/cost/rds.go).
+	microHour    = 0.018 // db.t4g.micro, PostgreSQL, single-AZ
+	gp3GB        = 0.127
+	acuHour      = 0.13
+	auroraGB     = 0.11
+	auroraIO     = 0.22 // per million requests
+	auroraBackup = 0.021
 )
 
 type want struct{ min, max float64 }
@@ -56,6 +63,12 @@ func TestCostOfDefaultStages(t *testing.T) {
 			"VPC flow logs stored":     {0.5 * 7 / days * logStore, 0.5 * 7 / days * logStore},
 			"Secrets Manager secrets":  {4 * secret, 4 * secret}, // the smoke token; the foundation\'s config, passphrase and reader secrets
 			"Access logs stored (S3)":  {1 * hours * 3600 * 70 / gib * (7 + 1) / days * s3GB, 1 * hours * 3600 * 70 / gib * (7 + 1) / days * s3GB},
+			// The database: one db.t4g.micro with 20 GB of gp3, 1 GB of data whose day of backups
+			// stays inside the free 20 GB, its master secret and its key.
+			"RDS instance hours (db.t4g.micro)": {hours * microHour, hours * microHour},
+			"RDS storage":                       {20 * gp3GB, 20 * gp3GB},
+			"RDS-managed master secret":         {secret, secret},
+			"KMS customer-managed keys":         {kmsKeyMonth, kmsKeyMonth},
 		},
 		// staging: 2–4 tasks of 0.5 vCPU / 1 GB, 1 NAT with its Elastic IP, 30-day logs, Container
 		// Insights. Usage: 5 req/s, 1 new conn/s, 50 active, 1 GB app logs a task, 1 GB flow logs,
@@ -77,6 +90,14 @@ func TestCostOfDefaultStages(t *testing.T) {
 			"Container Insights performance logs": {2 * 0.1 * logIngest, 4 * 0.1 * logIngest},
 			"Secrets Manager secrets":             {4 * secret, 4 * secret}, // the smoke token; the foundation\'s config, passphrase and reader secrets
 			"Access logs stored (S3)":             {5 * hours * 3600 * 70 / gib * (30 + 1) / days * s3GB, 5 * hours * 3600 * 70 / gib * (30 + 1) / days * s3GB},
+			// The database: one Aurora Serverless v2 writer at 0.5 ACU, 5 GB, 20 I/O per second,
+			// 7 days of 5 % daily changes beyond the free 5 GB, its master secret and its key.
+			"Aurora Serverless v2 capacity": {0.5 * hours * acuHour, 0.5 * hours * acuHour},
+			"Aurora storage":                {5 * auroraGB, 5 * auroraGB},
+			"Aurora I/O requests":           {20 * 3600 * hours / 1e6 * auroraIO, 20 * 3600 * hours / 1e6 * auroraIO},
+			"Aurora backup storage":         {5 * 0.05 * 7 * auroraBackup, 5 * 0.05 * 7 * auroraBackup},
+			"RDS-managed master secret":     {secret, secret},
+			"KMS customer-managed keys":     {kmsKeyMonth, kmsKeyMonth},
 		},
 		// prod: 3–12 tasks of 1 vCPU / 2 GB, 2 NATs with their Elastic IPs, 365-day logs (the
 		// compliance profile), Container Insights, the log key and the vault's key. Usage: 50 req/s, 10 new conn/s, 500 active, 2 GB app logs a task, 5 GB flow
@@ -96,9 +117,16 @@ func TestCostOfDefaultStages(t *testing.T) {
 			"VPC flow logs stored":                {5 * 365 / days * logStore, 5 * 365 / days * logStore},
 			"Container Insights metrics":          {30 * metric, 30 * metric},
 			"Container Insights performance logs": {3 * 0.1 * logIngest, 12 * 0.1 * logIngest},
-			"KMS customer-managed keys":           {2 * kmsKeyMonth, 2 * kmsKeyMonth},
-			"Secrets Manager secrets":             {4 * secret, 4 * secret}, // the smoke token; the foundation\'s config, passphrase and reader secrets
+			"KMS customer-managed keys":           {3 * kmsKeyMonth, 3 * kmsKeyMonth}, // logs, vault, database
+			"Secrets Manager secrets":             {4 * secret, 4 * secret},           // the smoke token; the foundation\'s config, passphrase and reader secrets
 			"Access logs stored (S3)":             {50 * hours * 3600 * 70 / gib * (365 + 1) / days * s3GB, 50 * hours * 3600 * 70 / gib * (365 + 1) / days * s3GB},
+			// The database: a writer and a reader at 1 ACU each, 50 GB, 200 I/O per second, 35 days
+			// of 5 % daily changes beyond the free 50 GB, its master secret.
+			"Aurora Serverless v2 capacity": {2 * 1 * hours * acuHour, 2 * 1 * hours * acuHour},
+			"Aurora storage":                {50 * auroraGB, 50 * auroraGB},
+			"Aurora I/O requests":           {200 * 3600 * hours / 1e6 * auroraIO, 200 * 3600 * hours / 1e6 * auroraIO},
+			"Aurora backup storage":         {50 * 0.05 * 35 * auroraBackup, 50 * 0.05 * 35 * auroraBackup},
+			"RDS-managed master secret":     {secret, secret},
 		},
 	}
 	for _, st := range stages {

@@ -311,7 +311,7 @@ func checkBlueGreen(t *testing.T, s settings.Stage, tp template) {
 	if want := []string{"IngressLoadBalancerSecurityGroup<-" + testCIDR + "<nil>"}; !slices.Equal(sources, want) {
 		t.Errorf("test listener reachable from %v, want %v only", sources, want)
 	}
-	if n := len(tp.resources("AWS::EC2::SecurityGroupIngress")); n != 1 {
+	if n := len(outsideDatabase(tp.resources("AWS::EC2::SecurityGroupIngress"))); n != 1 {
 		t.Errorf("%d separate ingress rules, want only load balancer to tasks", n)
 	}
 }

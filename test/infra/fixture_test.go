@@ -101,10 +101,11 @@ func (tp template) resources(typ string) map[string]map[string]any {
 	return out
 }
 
-// props returns the properties of the only resource of type typ.
+// props returns the properties of the only resource of type typ outside the database
+// (database_test.go checks the database's own, such as its dbsetup task definition).
 func (tp template) props(t *testing.T, typ string) map[string]any {
 	t.Helper()
-	rs := tp.resources(typ)
+	rs := outsideDatabase(tp.resources(typ))
 	if len(rs) != 1 {
 		t.Fatalf("%d resources of type %s, want 1", len(rs), typ)
 	}

@@ -63,7 +63,7 @@ func TestLoadBalancer(t *testing.T) {
 // container port, and that the load balancer accepts 80 (and 443 with a certificate) only.
 func TestSecurityGroups(t *testing.T) {
 	forEachStage(t, func(t *testing.T, s settings.Stage, tp template) {
-		ingress := tp.resources("AWS::EC2::SecurityGroupIngress")
+		ingress := outsideDatabase(tp.resources("AWS::EC2::SecurityGroupIngress"))
 		if len(ingress) != 1 {
 			t.Fatalf("%d separate ingress rules, want 1 (load balancer to tasks)", len(ingress))
 		}

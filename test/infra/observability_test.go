@@ -11,7 +11,7 @@ import (
 
 func TestLogGroups(t *testing.T) {
 	forEachStage(t, func(t *testing.T, s settings.Stage, tp template) {
-		groups := tp.resources("AWS::Logs::LogGroup")
+		groups := outsideDatabase(tp.resources("AWS::Logs::LogGroup"))
 		if len(groups) != 2 {
 			t.Fatalf("%d log groups, want the service's and the VPC flow log's", len(groups))
 		}

@@ -26,6 +26,7 @@ var stagingVariant = map[string]any{"keel:staging": map[string]any{
 		"privateSubnetIds": []any{"subnet-0000000000000000c", "subnet-0000000000000000d"},
 		"natGateways":      0,
 	},
+	"database":   map[string]any{"subnetIds": []any{"subnet-0000000000000000e", "subnet-0000000000000000f"}},
 	"task":       map[string]any{"arm64": false, "spot": true},
 	"deployment": map[string]any{"strategy": "blueGreen", "testListenerCidrs": []any{testCIDR}},
 }}

@@ -49,11 +49,15 @@ func Of(s Stage, u Usage, p Prices) (Estimate, error) {
 		return Estimate{}, fmt.Errorf("cost: stage %s: %w", s.Name, err)
 	}
 	e := Estimate{Stage: s.Name, Region: s.Region, MinTasks: tasks.min, MaxTasks: tasks.max, Recorded: p.Recorded}
+	var missing []string
 	for _, item := range m.items(tasks) {
 		if item.minQty == 0 && item.maxQty == 0 {
 			continue
 		}
-		pr := table[item.price]
+		pr, ok := table[item.price]
+		if !ok {
+			missing = append(missing, fmt.Sprintf("%s (no %s price in prices.json for %s)", item.name, item.price, s.Region))
+		}
 		unit := pr.USD * item.factor
 		l := Line{Item: item.name, Unit: pr.Unit, UnitUSD: unit, MinQty: item.minQty, MaxQty: item.maxQty,
 			MinUSD: unit * item.minQty, MaxUSD: unit * item.maxQty, Basis: item.basis}
@@ -61,7 +65,7 @@ func Of(s Stage, u Usage, p Prices) (Estimate, error) {
 		e.MinUSD += l.MinUSD
 		e.MaxUSD += l.MaxUSD
 	}
-	e.Unpriced = unpriced(s)
+	e.Unpriced = append(unpriced(s), missing...)
 	return e, nil
 }
 
@@ -72,7 +76,7 @@ func unpriced(s Stage) []string {
 		rs, _ := st.Template["Resources"].(map[string]any)
 		for _, r := range rs {
 			typ, _ := r.(map[string]any)["Type"].(string)
-			if _, known := knownTypes[typ]; !known && !slices.Contains(out, typ) {
+			if _, known := knownTypes[typ]; !known && rdsTypes[typ] == "" && !slices.Contains(out, typ) {
 				out = append(out, typ)
 			}
 		}

@@ -137,9 +137,9 @@ func TestBucketDays(t *testing.T) {
 
 // TestUnpriced: a resource type the model does not know is reported, not silently free.
 func TestUnpriced(t *testing.T) {
-	e := estimate(t, service, `{"Resources": {"Db": {"Type": "AWS::RDS::DBInstance"}, "Fn": {"Type": "AWS::Lambda::Function"}}}`)
-	if strings.Join(e.Unpriced, ",") != "AWS::Lambda::Function,AWS::RDS::DBInstance" {
-		t.Errorf("unpriced = %v, want the Lambda function and the DB instance", e.Unpriced)
+	e := estimate(t, service, `{"Resources": {"Db": {"Type": "AWS::DynamoDB::Table"}, "Fn": {"Type": "AWS::Lambda::Function"}}}`)
+	if strings.Join(e.Unpriced, ",") != "AWS::DynamoDB::Table,AWS::Lambda::Function" {
+		t.Errorf("unpriced = %v, want the Lambda function and the table", e.Unpriced)
 	}
 	if len(estimate(t, service).Unpriced) != 0 {
 		t.Error("the small stage has types the model does not know")

@@ -86,6 +86,7 @@ func (m model) items(t taskCounts) []item {
 	out = append(out, m.logs(t)...)
 	out = append(out, m.containerInsights(t)...)
 	out = append(out, m.kms(), m.secrets(), m.accessLogs())
+	out = append(out, m.database()...)
 	for i := range out {
 		if out[i].factor == 0 {
 			out[i].factor = 1

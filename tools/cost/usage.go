@@ -26,6 +26,13 @@ type Usage struct {
 	AccessLogBytesPerRequest   float64 `json:"accessLogBytesPerRequest"`
 	ContainerInsightsMetrics   float64 `json:"containerInsightsMetrics"`
 	ContainerInsightsGBPerTask float64 `json:"containerInsightsGBPerTask"`
+	// The database (rds.go): its data size, the share of it that changes a day (what
+	// backups keep per day of retention), Aurora's storage I/O requests, and Aurora Serverless
+	// v2's average capacity per instance (0: the cluster's minimum).
+	DatabaseGB           float64 `json:"databaseGB"`
+	DatabaseChangePerDay float64 `json:"databaseChangePerDay"`
+	DatabaseIOPerSecond  float64 `json:"databaseIOPerSecond"`
+	DatabaseACU          float64 `json:"databaseACU"`
 }
 
 // Assumptions are the usage defaults of every stage.

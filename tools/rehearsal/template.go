@@ -244,10 +244,12 @@ func planFrom(res map[string]resource) (Plan, error) {
 	if err != nil {
 		return Plan{}, err
 	}
-	_, task, err := one(res, "AWS::ECS::TaskDefinition")
-	if err != nil {
-		return Plan{}, err
+	// The service's own task definition: a stage may hold others (the database's dbsetup task).
+	td, ok := res[ref(svc["TaskDefinition"])]
+	if !ok || td.Type != "AWS::ECS::TaskDefinition" {
+		return Plan{}, fmt.Errorf("the service's TaskDefinition %v is not a Ref to a task definition in the template", svc["TaskDefinition"])
 	}
+	task := td.Properties
 	var p Plan
 	if err := p.readService(res, svc); err != nil {
 		return Plan{}, err
