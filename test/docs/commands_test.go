@@ -21,11 +21,11 @@ type documented struct {
 var shellLangs = []string{"sh", "bash", "shell"}
 
 // commandPrefixes start the inline code spans that are commands (the rest are names).
-var commandPrefixes = []string{"make ", "aws ", "scripts/", "bin/vault ", "node_modules/.bin/cdk ", "go run ", "go build "}
+var commandPrefixes = []string{"make ", "aws ", "scripts/", "bin/vault ", "bin/keel ", "keel ", "node_modules/.bin/cdk ", "go run ", "go build "}
 
 // placeholders stand for what the reader fills in; the dry runs use a real value.
 var placeholders = strings.NewReplacer("STAGE=x", "STAGE=dev", "STAGE=<stage>", "STAGE=dev", "<stage>", "dev",
-	"<login>", "alice", "<base branch>", "main", "ENV_FILE=f", "ENV_FILE=.env.dev", " ... ", " ")
+	"<login>", "alice", " STAGE ", " dev ", "<base branch>", "main", "ENV_FILE=f", "ENV_FILE=.env.dev", " ... ", " ")
 
 // optional matches [X=a|b] in a synopsis: the dry run takes the first choice.
 var optional = regexp.MustCompile(`\[([A-Z_]+=)?([^|\]]*)[^\]]*\]`)
@@ -90,6 +90,8 @@ func TestDocumentedCommands(t *testing.T) {
 			err = c.aws(w[1:])
 		case name == "bin/vault":
 			err = c.vault(w[1:])
+		case name == "bin/keel" || name == "keel":
+			err = c.keel(w[1:])
 		case name == "go":
 			err = c.goCommand(w[1:])
 		case name == "node_modules/.bin/cdk":
@@ -132,6 +134,8 @@ func TestUnknownCommandFails(t *testing.T) {
 		{"aws", "ecs", "list-service-deployments", "--no-such-option", "x"},
 		{"aws", "ecs", "wait", "services-settled"},
 		{"bin/vault", "push", "--no-such-flag"},
+		{"keel", "no-such-command"},
+		{"keel", "status", "dev", "--no-such-flag"},
 	} {
 		var err error
 		switch bad[0] {
@@ -141,6 +145,8 @@ func TestUnknownCommandFails(t *testing.T) {
 			err = c.aws(bad[1:])
 		case "bin/vault":
 			err = c.vault(bad[1:])
+		case "keel":
+			err = c.keel(bad[1:])
 		}
 		if err == nil {
 			t.Errorf("%q passed", bad)
@@ -152,6 +158,7 @@ type checkers struct {
 	t        *testing.T
 	root     string
 	vaultBin string
+	keelBin  string
 	models   *awsModels
 	cdkHelp  map[string]string
 }
@@ -202,6 +209,24 @@ func (c *checkers) vault(args []string) error {
 	}
 	help, _ := c.run(c.vaultBin, args[0], "-h")
 	return flagsIn(args[1:], help, "vault "+args[0]+" -h")
+}
+
+// keel checks the command exists and takes every flag given.
+func (c *checkers) keel(args []string) error {
+	if c.keelBin == "" {
+		c.keelBin = filepath.Join(c.t.TempDir(), "keel")
+		if out, err := c.run("go", "build", "-o", c.keelBin, "./cmd/keel"); err != nil {
+			c.t.Fatalf("go build ./cmd/keel: %v\n%s", err, out)
+		}
+	}
+	if len(args) == 0 || args[0] == "help" {
+		return nil
+	}
+	help, err := c.run(c.keelBin, args[0], "-h")
+	if err != nil {
+		return errorf("keel %s -h: %v\n%s", args[0], err, help)
+	}
+	return flagsIn(args[1:], help, "keel "+args[0]+" -h")
 }
 
 func (c *checkers) goCommand(args []string) error {
