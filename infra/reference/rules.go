@@ -21,8 +21,8 @@ func rulesOf(s setting, stages []settings.Stage) []string {
 	for _, st := range stages {
 		for _, probe := range probes(s.typ) {
 			trial := st
-			field := reflect.ValueOf(&trial).Elem().FieldByIndex(s.index)
-			if !probe.Type().AssignableTo(field.Type()) {
+			field, ok := settable(&trial, s.index)
+			if !ok || !probe.Type().AssignableTo(field.Type()) {
 				continue
 			}
 			field.Set(probe)
@@ -87,4 +87,23 @@ func probes(t reflect.Type) []reflect.Value {
 		out = append(out, reflect.ValueOf(v))
 	}
 	return out
+}
+
+// settable is the field at index in the trial stage, with every block on the way copied, so
+// that setting it leaves the stage it was copied from alone; false inside an absent block.
+func settable(trial *settings.Stage, index []int) (reflect.Value, bool) {
+	v := reflect.ValueOf(trial).Elem()
+	for _, i := range index {
+		if v.Kind() == reflect.Pointer {
+			if v.IsNil() {
+				return reflect.Value{}, false
+			}
+			clone := reflect.New(v.Type().Elem())
+			clone.Elem().Set(v.Elem())
+			v.Set(clone)
+			v = clone.Elem()
+		}
+		v = v.Field(i)
+	}
+	return v, true
 }

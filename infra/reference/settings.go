@@ -71,7 +71,11 @@ one GitHub OIDC provider per account) are checked when the stages are built toge
 			if overridden[st.Name+"."+s.key] {
 				mark = " †"
 			}
-			fmt.Fprintf(&b, " %s%s |", cell(reflect.ValueOf(st).FieldByIndex(s.index)), mark)
+			v, err := reflect.ValueOf(st).FieldByIndexErr(s.index)
+			if err != nil {
+				v = reflect.Value{} // inside an absent block
+			}
+			fmt.Fprintf(&b, " %s%s |", cell(v), mark)
 		}
 		b.WriteString("\n")
 		if about := describe(s, stages); about != "" {
@@ -107,8 +111,8 @@ func leaves(t reflect.Type, index []int, prefix string, docs map[string]string) 
 		}
 		idx := append(slices.Clone(index), i)
 		key := prefix + name
-		if f.Type.Kind() == reflect.Struct {
-			out = append(out, leaves(f.Type, idx, key+".", docs)...)
+		if st := structType(f.Type); st != nil {
+			out = append(out, leaves(st, idx, key+".", docs)...)
 			continue
 		}
 		out = append(out, setting{key: key, index: idx, typ: f.Type, doc: docs[t.Name()+"."+f.Name]})
@@ -116,13 +120,24 @@ func leaves(t reflect.Type, index []int, prefix string, docs map[string]string) 
 	return out
 }
 
+// structType is t's struct, through a pointer (an optional block such as database), or nil.
+func structType(t reflect.Type) reflect.Type {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() == reflect.Struct {
+		return t
+	}
+	return nil
+}
+
 // typeKey names a field's doc in fieldDocs: Type.Field, or the field's struct type's own doc.
 func typeKey(t reflect.Type, jsonName string) string {
 	for i := range t.NumField() {
 		f := t.Field(i)
 		if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name == jsonName {
-			if f.Type.Kind() == reflect.Struct {
-				return f.Type.Name()
+			if st := structType(f.Type); st != nil {
+				return st.Name()
 			}
 			return t.Name() + "." + f.Name
 		}
@@ -236,7 +251,7 @@ func typeName(t reflect.Type) string {
 
 // cell renders a value as cdk.json would hold it.
 func cell(v reflect.Value) string {
-	if v.Kind() == reflect.Pointer && v.IsNil() || v.Kind() == reflect.Slice && v.Len() == 0 {
+	if !v.IsValid() || v.Kind() == reflect.Pointer && v.IsNil() || v.Kind() == reflect.Slice && v.Len() == 0 {
 		return "–"
 	}
 	b, _ := json.Marshal(v.Interface())
