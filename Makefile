@@ -1,5 +1,8 @@
 # keel: one Go service on ECS Fargate. `make help` lists the targets.
 SHELL := /bin/bash
+# No "Entering directory" lines: what a target prints on stdout (make cost JSON=1) is its document,
+# also when make runs inside another make (a test, a CI step).
+MAKEFLAGS += --no-print-directory
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
 

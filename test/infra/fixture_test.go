@@ -61,6 +61,7 @@ func synth(overrides map[string]any) (*synthesized, error) {
 			s.foundation[b.Settings.Name] = template(*assertions.Template_FromStack(b.Foundation, nil).ToJSON())
 		}
 	}
+	app.Synth(nil) // the root manifest too, as cdk synth writes it: readers take the stages' order from it
 	return s, nil
 }
 
