@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/keelstack/keel/app/internal/admission"
 	"github.com/keelstack/keel/app/internal/buildinfo"
 	"github.com/keelstack/keel/app/internal/config"
 	"github.com/keelstack/keel/app/internal/health"
@@ -41,7 +42,12 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, open Opener) 
 		return fmt.Errorf("listen on %s: %w (set PORT to a free port, LISTEN_HOST to an address of this host)", cfg.ListenAddr(), err)
 	}
 	monitor := &health.Monitor{}
-	srv := newHTTPServer(cfg, log, monitor)
+	limiter, err := newLimiter(cfg.Admission)
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	srv := newHTTPServer(cfg, log, monitor, limiter)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
@@ -55,7 +61,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, open Opener) 
 		}
 		return err
 	}
-	log.Info("ready", "boot_ms", time.Since(start).Milliseconds(), "port", cfg.Port)
+	log.Info("ready", "boot_ms", time.Since(start).Milliseconds(), "port", cfg.Port, "admission", admissionAttrs(cfg.Admission))
 	monitor.Ready(vault, health.NewFreshness(vault.Generation(), vault.RemoteGeneration, cfg.FreshnessInterval, freshnessCheckTimeout, time.Now))
 
 	select {
@@ -64,20 +70,22 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, open Opener) 
 		_ = vault.Close()
 		return fmt.Errorf("http server stopped: %w", err)
 	}
-	return drain(cfg, log, monitor, srv, vault)
+	return drain(cfg, log, monitor, srv, vault, limiter)
 }
 
-func newHTTPServer(cfg config.Config, log *slog.Logger, monitor *health.Monitor) *http.Server {
+func newHTTPServer(cfg config.Config, log *slog.Logger, monitor *health.Monitor, limiter *admission.Limiter) *http.Server {
 	return &http.Server{
 		Handler: httpapi.New(httpapi.Deps{
-			Logger:        log,
-			Monitor:       monitor,
-			FreshnessWait: cfg.FreshnessWait,
-			Version:       buildinfo.Version,
-			MaxBodyBytes:  1 << 20,
+			Logger:         log,
+			Monitor:        monitor,
+			FreshnessWait:  cfg.FreshnessWait,
+			Version:        buildinfo.Version,
+			MaxBodyBytes:   1 << 20,
+			Admission:      limiter,
+			RequestTimeout: cfg.RequestTimeout,
 		}),
 		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
+		ReadTimeout:       config.MaxRequestTimeout,
 		WriteTimeout:      30 * time.Second,
 		// Above the ALB's 60 s idle timeout: the load balancer, not the server, closes idle
 		// connections, so it never sends a request on a connection the server is closing.
@@ -109,7 +117,7 @@ func boot(ctx context.Context, cfg config.Config, log *slog.Logger, open Opener)
 
 // drain fails health checks, optionally keeps serving for DrainDelay, then lets in-flight
 // requests finish within what is left of the budget.
-func drain(cfg config.Config, log *slog.Logger, monitor *health.Monitor, srv *http.Server, vault OpenedVault) error {
+func drain(cfg config.Config, log *slog.Logger, monitor *health.Monitor, srv *http.Server, vault OpenedVault, limiter *admission.Limiter) error {
 	start := time.Now()
 	monitor.Drain()
 	log.Info("draining", "budget", cfg.ShutdownBudget.String(), "drain_delay", cfg.DrainDelay.String())
@@ -123,6 +131,6 @@ func drain(cfg config.Config, log *slog.Logger, monitor *health.Monitor, srv *ht
 		log.Error("drain budget exceeded: open requests were cut", "budget", cfg.ShutdownBudget.String())
 		return fmt.Errorf("%w: drain budget exceeded", ErrReported)
 	}
-	log.Info("stopped", "drain_ms", time.Since(start).Milliseconds())
+	log.Info("stopped", "drain_ms", time.Since(start).Milliseconds(), "admission", statsValue(limiter))
 	return nil
 }
