@@ -69,6 +69,7 @@ func newServiceStack(scope constructs.Construct, s settings.Stage, img Image) aw
 		DeletionProtection:  s.Protect,
 		AccessLogDays:       s.Logs.RetentionDays,
 	})
+	newWAF(stack, s, in, logKey)
 	dl := newDelivery(stack, s, in)
 	al := alarms.New(stack, "Alarms", alarms.Props{
 		LoadBalancer:       in.LoadBalancer,
@@ -93,7 +94,7 @@ func newServiceStack(scope constructs.Construct, s settings.Stage, img Image) aw
 		MemoryMiB:      s.Task.MemoryMiB,
 		Port:           s.App.Port,
 		User:           containerUser,
-		Environment:    appEnvironment(s),
+		Environment:    withAdmission(appEnvironment(s), s),
 		Secrets:        serviceSecrets(s),
 		HealthCheck: service.ContainerHealthCheck{
 			Command:     []string{"CMD", "/server", "healthcheck"},
@@ -113,7 +114,9 @@ func newServiceStack(scope constructs.Construct, s settings.Stage, img Image) aw
 			MaxTasks:          s.Scaling.MaxTasks,
 			CPUPercent:        s.Scaling.CPUPercent,
 			MemoryPercent:     s.Scaling.MemoryPercent,
-			RequestsPerTarget: s.Scaling.RequestsPerTarget,
+			RequestsPerTarget: s.Scaling.RequestsPerTargetFor(s.Task.CPU),
+			ScaleOutCooldown:  sec(s.Scaling.ScaleOutCooldownSeconds),
+			ScaleInCooldown:   sec(s.Scaling.ScaleInCooldownSeconds),
 		},
 		Spot:              s.Task.Spot,
 		ECSExec:           s.Task.ECSExec,

@@ -122,10 +122,10 @@ func TestControlTowerReportsViolation(t *testing.T) {
 	}
 	byStage, _ := evaluate(t, guard, map[string]template{"prod": tp}, retention)
 	violations := byStage["prod"]
-	if len(violations) != 2 {
-		t.Fatalf("%d violations of CT.CLOUDWATCH.PR.2 with 7-day log groups, want 2 (app and flow logs)", len(violations))
+	if len(violations) != 3 {
+		t.Fatalf("%d violations of CT.CLOUDWATCH.PR.2 with 7-day log groups, want 3 (app, flow and WAF logs)", len(violations))
 	}
-	if v := violations[0]; !strings.HasPrefix(v.resource, "FlowLogs") || !strings.Contains(v.control.Fix, "365") {
+	if v := violations[1]; !strings.HasPrefix(v.resource, "FlowLogs") || !strings.Contains(v.control.Fix, "365") {
 		t.Errorf("violation = %s %s %q", v.resource, v.control.ID, v.control.Fix)
 	}
 }

@@ -28,6 +28,9 @@ const (
 	secret      = 0.40
 	kmsKeyMonth = 1.00
 	s3GB        = 0.023
+	wafACL      = 5.00 // per web ACL and month
+	wafRule     = 1.00 // per rule (or managed rule group) and month
+	wafMillion  = 0.60 // per million requests inspected
 )
 
 type want struct{ min, max float64 }
@@ -79,7 +82,7 @@ func TestCostOfDefaultStages(t *testing.T) {
 			"Access logs stored (S3)":             {5 * hours * 3600 * 70 / gib * (30 + 1) / days * s3GB, 5 * hours * 3600 * 70 / gib * (30 + 1) / days * s3GB},
 		},
 		// prod: 3–12 tasks of 1 vCPU / 2 GB, 2 NATs with their Elastic IPs, 365-day logs (the
-		// compliance profile), Container Insights, the log key and the vault's key. Usage: 50 req/s, 10 new conn/s, 500 active, 2 GB app logs a task, 5 GB flow
+		// compliance profile), Container Insights, the log key and the vault's key, the WAF. Usage: 50 req/s, 10 new conn/s, 500 active, 2 GB app logs a task, 5 GB flow
 		// logs, 100 GB through NAT.
 		"prod": {
 			"Fargate vCPU (ARM64)":                {3 * 1 * hours * vcpuARM, 12 * 1 * hours * vcpuARM},
@@ -99,6 +102,13 @@ func TestCostOfDefaultStages(t *testing.T) {
 			"KMS customer-managed keys":           {2 * kmsKeyMonth, 2 * kmsKeyMonth},
 			"Secrets Manager secrets":             {4 * secret, 4 * secret}, // the smoke token; the foundation\'s config, passphrase and reader secrets
 			"Access logs stored (S3)":             {50 * hours * 3600 * 70 / gib * (365 + 1) / days * s3GB, 50 * hours * 3600 * 70 / gib * (365 + 1) / days * s3GB},
+			// The WAF: one web ACL, 4 rules (3 managed groups and the rate rule), every request
+			// inspected and logged (1,500 B a record), kept 365 days.
+			"WAF web ACLs":           {wafACL, wafACL},
+			"WAF rules":              {4 * wafRule, 4 * wafRule},
+			"WAF requests inspected": {50 * hours * 3600 / 1e6 * wafMillion, 50 * hours * 3600 / 1e6 * wafMillion},
+			"WAF logs ingested":      {50 * hours * 3600 * 1500 / gib * logIngest, 50 * hours * 3600 * 1500 / gib * logIngest},
+			"WAF logs stored":        {50 * hours * 3600 * 1500 / gib * 365 / days * logStore, 50 * hours * 3600 * 1500 / gib * 365 / days * logStore},
 		},
 	}
 	for _, st := range stages {

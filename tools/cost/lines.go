@@ -57,6 +57,9 @@ var knownTypes = map[string]string{
 	"AWS::SNS::Topic":                             "free at alarm volume (first million publishes and 1,000 e-mails a month)",
 	"AWS::SNS::TopicPolicy":                       "free",
 	"AWS::CDK::Metadata":                          "free",
+	"AWS::WAFv2::WebACL":                          "WAF lines",
+	"AWS::WAFv2::WebACLAssociation":               "free",
+	"AWS::WAFv2::LoggingConfiguration":            "WAF log lines",
 }
 
 // model prices one stage.
@@ -86,6 +89,7 @@ func (m model) items(t taskCounts) []item {
 	out = append(out, m.logs(t)...)
 	out = append(out, m.containerInsights(t)...)
 	out = append(out, m.kms(), m.secrets(), m.accessLogs())
+	out = append(out, m.waf()...)
 	for i := range out {
 		if out[i].factor == 0 {
 			out[i].factor = 1

@@ -26,6 +26,8 @@ type Usage struct {
 	AccessLogBytesPerRequest   float64 `json:"accessLogBytesPerRequest"`
 	ContainerInsightsMetrics   float64 `json:"containerInsightsMetrics"`
 	ContainerInsightsGBPerTask float64 `json:"containerInsightsGBPerTask"`
+	// WAFLogBytesPerRequest is one WAF log record in CloudWatch Logs.
+	WAFLogBytesPerRequest float64 `json:"wafLogBytesPerRequest"`
 }
 
 // Assumptions are the usage defaults of every stage.

@@ -1,0 +1,22 @@
+package settings
+
+// KneeRequestsPerSecondPerVCPU is one task's capacity per vCPU: the knee of throughput
+// against p99 latency that `make bench` measures on the real server binary (its "capacity:
+// knee" figure divided by the vCPUs the bench gives the server). Measure again and update it
+// when the API's cost per request changes.
+const KneeRequestsPerSecondPerVCPU = 2000
+
+// targetShareOfKnee is the share of the knee that request-count scaling holds each task at:
+// 70 % leaves room for the minute it takes the metric to show a rise and the tasks to start,
+// while admission control refuses what exceeds the knee meanwhile.
+const targetShareOfKnee = 0.70
+
+// RequestsPerTargetFor is scaling.requestsPerTarget, or when it is 0 the documented rule:
+// 70 % of the measured knee per vCPU, times the task's vCPU, per minute (the ALB's
+// RequestCountPerTarget metric is a per-minute sum).
+func (sc Scaling) RequestsPerTargetFor(taskCPU int) int {
+	if sc.RequestsPerTarget > 0 {
+		return sc.RequestsPerTarget
+	}
+	return int(targetShareOfKnee * KneeRequestsPerSecondPerVCPU * float64(taskCPU) / 1024 * 60)
+}
