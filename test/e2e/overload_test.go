@@ -333,9 +333,10 @@ func (r *pausedReader) Read(b []byte) (int, error) {
 		return 0, io.EOF
 	}
 	end := len(r.data)
-	if r.at == 0 {
+	switch r.at {
+	case 0:
 		end = 1
-	} else if r.at == 1 {
+	case 1:
 		time.Sleep(r.pause)
 	}
 	n := copy(b, r.data[r.at:end])

@@ -2,6 +2,7 @@ package admission
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -29,21 +30,21 @@ func TestMiddlewareRefusesWithRetryAfterAndExemptsHealth(t *testing.T) {
 			<-finish
 		}
 	}))
-	go h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/slow", nil))
+	go h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/slow", nil))
 	<-entered
 	defer close(finish)
 
 	ctx, note := WithNote(context.Background())
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest("GET", "/api", nil).WithContext(ctx))
-	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") != "2" || refusedFor != ErrBacklogFull {
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api", nil).WithContext(ctx))
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") != "2" || !errors.Is(refusedFor, ErrBacklogFull) {
 		t.Errorf("over the limit: %d Retry-After %q (%v), want 503, 2 (MaxWait rounded up), ErrBacklogFull", rec.Code, rec.Header().Get("Retry-After"), refusedFor)
 	}
 	if note.Outcome != "refused" {
 		t.Errorf("note = %+v, want refused", note)
 	}
 	rec = httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
 	if rec.Code != http.StatusOK {
 		t.Errorf("health check with every slot taken: %d, want 200", rec.Code)
 	}
@@ -62,7 +63,7 @@ func TestMiddlewareDeadline(t *testing.T) {
 			var has bool
 			m.Wrap(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 				deadline, has = r.Context().Deadline()
-			})).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/api", nil))
+			})).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/api", nil))
 			if has != tt.want {
 				t.Fatalf("deadline set = %v, want %v", has, tt.want)
 			}

@@ -28,7 +28,7 @@ func TestOverCapacity(t *testing.T) {
 	held := make(chan *httptest.ResponseRecorder)
 	go func() {
 		rec := httptest.NewRecorder()
-		f.handler.ServeHTTP(rec, httptest.NewRequest("POST", "/api/v1/greetings", slowBody))
+		f.handler.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/api/v1/greetings", slowBody))
 		held <- rec
 	}()
 	for limiter.Stats().Inflight != 1 {
