@@ -37,14 +37,7 @@ func (m model) waf() []item {
 // wafLogDays is the retention of the log group a WAF logging configuration writes to (its
 // destination is the group's ARN, built from a Ref to it); 0 when WAF does not log.
 func (m model) wafLogDays() float64 {
-	groups := map[string]float64{}
-	for _, g := range m.stage.resources("AWS::Logs::LogGroup") {
-		d, ok := number(g.Props["RetentionInDays"])
-		if !ok {
-			d = noRetentionMonths * m.hours / 24
-		}
-		groups[g.ID] = d
-	}
+	groups := m.logRetention()
 	for _, lc := range m.stage.resources("AWS::WAFv2::LoggingConfiguration") {
 		for id, d := range groups {
 			if refersTo(lc.Props["LogDestinationConfigs"], id) {
