@@ -23,7 +23,7 @@ func TestOverCapacity(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.handler = New(Deps{Logger: slog.New(slog.NewJSONHandler(f.logs, nil)), Monitor: f.monitor, FreshnessWait: 100 * time.Millisecond,
-		Version: "v-test", MaxBodyBytes: 1024, Admission: limiter, RequestTimeout: 5 * time.Second})
+		Version: "v-test", MaxBodyBytes: 1024, Admission: limiter, Deadline: 5 * time.Second})
 	slowBody, feed := io.Pipe()
 	held := make(chan *httptest.ResponseRecorder)
 	go func() {

@@ -26,10 +26,10 @@ type Deps struct {
 	Version       string
 	// MaxBodyBytes bounds request bodies.
 	MaxBodyBytes int64
-	// Admission limits requests in flight (nil: no limit) and RequestTimeout is each API
-	// request's deadline (0: none); health paths are exempt from both.
-	Admission      *admission.Limiter
-	RequestTimeout time.Duration
+	// Admission limits requests in flight (nil: no limit) and Deadline bounds each API
+	// request (0: none); health paths are exempt from both.
+	Admission *admission.Limiter
+	Deadline  time.Duration
 }
 
 // New returns the service's handler with its middleware.
@@ -50,7 +50,7 @@ func New(d Deps) http.Handler {
 		recoverPanics(d.Logger),
 		limitBody(d.MaxBodyBytes),
 		closeWhileDraining(d.Monitor),
-		admit(d.Admission, d.RequestTimeout),
+		admit(d.Admission, d.Deadline),
 	)
 }
 

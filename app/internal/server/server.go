@@ -76,13 +76,13 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, open Opener) 
 func newHTTPServer(cfg config.Config, log *slog.Logger, monitor *health.Monitor, limiter *admission.Limiter) *http.Server {
 	return &http.Server{
 		Handler: httpapi.New(httpapi.Deps{
-			Logger:         log,
-			Monitor:        monitor,
-			FreshnessWait:  cfg.FreshnessWait,
-			Version:        buildinfo.Version,
-			MaxBodyBytes:   1 << 20,
-			Admission:      limiter,
-			RequestTimeout: cfg.RequestTimeout,
+			Logger:        log,
+			Monitor:       monitor,
+			FreshnessWait: cfg.FreshnessWait,
+			Version:       buildinfo.Version,
+			MaxBodyBytes:  1 << 20,
+			Admission:     limiter,
+			Deadline:      cfg.RequestTimeout,
 		}),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       config.MaxRequestTimeout,
