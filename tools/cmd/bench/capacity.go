@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -61,12 +62,41 @@ func (b *bench) capacity() error {
 	}
 	b.report.add(figure{Name: fmt.Sprintf("capacity: knee (%.4g vCPU)", taskVCPU), Value: knee, Unit: "req/s",
 		Note: fmt.Sprintf("GET %s at concurrency %d, p99 %.2f ms; per vCPU %.0f (infra/settings/capacity.go KneeRequestsPerSecondPerVCPU)", capacityRoute, kneeConc, kneeP99, knee/taskVCPU)})
+	refusals, err := b.refusalRate(bin, env, quota, kneeConc)
+	if err != nil {
+		return err
+	}
+	b.report.add(figure{Name: fmt.Sprintf("capacity: refusals (%.4g vCPU)", taskVCPU), Value: refusals, Unit: "req/s",
+		Note: fmt.Sprintf("503s a second with every slot held, at concurrency %d: %.2f× the knee (what refusing costs next to serving)", kneeConc, refusals/knee)})
 	for _, on := range []bool{true, false} {
 		if err := b.overload(bin, append(env, admission(on)...), quota, on, knee); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// refusalRate is how many requests a second the server refuses on the same CPU: its one slot
+// is held by a request whose body never finishes, so every other request is a 503.
+func (b *bench) refusalRate(bin string, env []string, quota *cpuQuota, conc int) (float64, error) {
+	env = append(env, "ADMISSION_MAX_INFLIGHT=1", "ADMISSION_BACKLOG=0", "REQUEST_TIMEOUT=15s")
+	svc, err := b.startLimited(bin, env, quota)
+	if err != nil {
+		return 0, err
+	}
+	defer svc.stop()
+	hold, err := net.Dial("tcp", strings.TrimPrefix(svc.url, "http://"))
+	if err != nil {
+		return 0, err
+	}
+	defer hold.Close()
+	fmt.Fprint(hold, "POST /api/v1/greetings HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: 20\r\n\r\n{")
+	time.Sleep(200 * time.Millisecond) // admitted, now waiting for the rest of its body
+	r := closedLoop(b.ctx, svc.url+capacityRoute, conc, sweepStep)
+	if r.OK+r.Failed > 0 || r.Refused == 0 {
+		return 0, fmt.Errorf("refusal run: %d ok, %d failed, %d refused; want only refusals", r.OK, r.Failed, r.Refused)
+	}
+	return float64(r.Refused) / r.Elapsed.Seconds(), nil
 }
 
 // startLimited starts the server and then holds it to the quota (its boot, which derives the
