@@ -45,6 +45,8 @@ type Scaling struct {
 	CPUPercent         int
 	MemoryPercent      int
 	RequestsPerTarget  int
+	// Cooldowns of every target tracking policy.
+	ScaleOutCooldown, ScaleInCooldown time.Duration
 }
 
 type Props struct {
@@ -92,6 +94,8 @@ func (p Props) validate() error {
 		return errors.New("service: Fargate Spot runs X86_64 tasks only")
 	case p.Scaling.MinTasks < 1 || p.Scaling.MaxTasks < p.Scaling.MinTasks:
 		return errors.New("service: scaling needs 1 <= MinTasks <= MaxTasks")
+	case p.Scaling.ScaleOutCooldown < 0 || p.Scaling.ScaleInCooldown < 0:
+		return errors.New("service: scaling cooldowns cannot be negative")
 	}
 	return p.Deployment.validate()
 }
@@ -266,22 +270,22 @@ func addScaling(svc awsecs.FargateService, props Props) {
 		MinCapacity: cdkconv.Int(sc.MinTasks),
 		MaxCapacity: cdkconv.Int(sc.MaxTasks),
 	})
-	cooldown := cdkconv.Seconds(60 * time.Second)
+	out, in := cdkconv.Seconds(sc.ScaleOutCooldown), cdkconv.Seconds(sc.ScaleInCooldown)
 	scaling.ScaleOnCpuUtilization(jsii.String("Cpu"), &awsecs.CpuUtilizationScalingProps{
-		TargetUtilizationPercent: cdkconv.Int(sc.CPUPercent), ScaleInCooldown: cooldown, ScaleOutCooldown: cooldown,
+		TargetUtilizationPercent: cdkconv.Int(sc.CPUPercent), ScaleInCooldown: in, ScaleOutCooldown: out,
 	})
 	scaling.ScaleOnMemoryUtilization(jsii.String("Memory"), &awsecs.MemoryUtilizationScalingProps{
-		TargetUtilizationPercent: cdkconv.Int(sc.MemoryPercent), ScaleInCooldown: cooldown, ScaleOutCooldown: cooldown,
+		TargetUtilizationPercent: cdkconv.Int(sc.MemoryPercent), ScaleInCooldown: in, ScaleOutCooldown: out,
 	})
 	scaling.ScaleOnRequestCount(jsii.String("Requests"), &awsecs.RequestCountScalingProps{
-		RequestsPerTarget: cdkconv.Int(sc.RequestsPerTarget), TargetGroup: props.TargetGroup, ScaleInCooldown: cooldown, ScaleOutCooldown: cooldown,
+		RequestsPerTarget: cdkconv.Int(sc.RequestsPerTarget), TargetGroup: props.TargetGroup, ScaleInCooldown: in, ScaleOutCooldown: out,
 	})
 	// The two target groups swap roles on every progressive deployment. Target tracking
 	// scales out when any policy asks and in only when all agree, so the idle group's zero
 	// never holds the count down and the live group's requests always count.
 	if alt := props.Deployment.AlternateTargetGroup; alt != nil {
 		scaling.ScaleOnRequestCount(jsii.String("AlternateRequests"), &awsecs.RequestCountScalingProps{
-			RequestsPerTarget: cdkconv.Int(sc.RequestsPerTarget), TargetGroup: alt, ScaleInCooldown: cooldown, ScaleOutCooldown: cooldown,
+			RequestsPerTarget: cdkconv.Int(sc.RequestsPerTarget), TargetGroup: alt, ScaleInCooldown: in, ScaleOutCooldown: out,
 		})
 	}
 }

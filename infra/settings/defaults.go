@@ -18,7 +18,7 @@ func Defaults(stage string) (Stage, error) {
 		AvailabilityZones: []string{defaultRegion + "a", defaultRegion + "b"},
 		// No Secrets: the stage's foundation creates them (make foundation).
 		Task:        Task{CPU: 256, MemoryMiB: 512, ARM64: true},
-		Scaling:     Scaling{MinTasks: 1, MaxTasks: 2, CPUPercent: 60, MemoryPercent: 75, RequestsPerTarget: 1000},
+		Scaling:     Scaling{MinTasks: 1, MaxTasks: 2, CPUPercent: 60, MemoryPercent: 75},
 		HealthCheck: HealthCheck{IntervalSeconds: 10, TimeoutSeconds: 5, HealthyThreshold: 2, UnhealthyThreshold: 3, GracePeriodSeconds: 30},
 		Drain:       Drain{DeregistrationDelaySeconds: 5, StopTimeoutSeconds: 30, ShutdownBudgetSeconds: 20},
 		App:         App{Port: 8080, BootTimeoutSeconds: 10, FreshnessIntervalSeconds: 30, LogLevel: "info"},
@@ -58,6 +58,7 @@ func Defaults(stage string) (Stage, error) {
 	default:
 		return Stage{}, unknownStage(stage)
 	}
+	overloadDefaults(&base)
 	if stage != "dev" { // one GitHub OIDC provider per account: dev creates it, the others import it
 		base.GitHub.OIDCProviderARN = GitHubProviderARN(base.Account)
 	}

@@ -28,6 +28,8 @@ type Stage struct {
 	Logs        Logs        `json:"logs"`
 	Alarms      Alarms      `json:"alarms"`
 	Deployment  Deployment  `json:"deployment"`
+	Admission   Admission   `json:"admission"`
+	WAF         WAF         `json:"waf"`
 
 	// Protect turns on stack termination protection and ALB deletion protection.
 	Protect bool `json:"protect"`
@@ -116,7 +118,10 @@ type Scaling struct {
 	MaxTasks          int `json:"maxTasks"`
 	CPUPercent        int `json:"cpuPercent"`
 	MemoryPercent     int `json:"memoryPercent"`
-	RequestsPerTarget int `json:"requestsPerTarget"` // per task per minute
+	RequestsPerTarget int `json:"requestsPerTarget"` // per task per minute; 0 derives it (capacity.go)
+	// Cooldowns of every target tracking policy (overload.go has the defaults' reasons).
+	ScaleOutCooldownSeconds int `json:"scaleOutCooldownSeconds"`
+	ScaleInCooldownSeconds  int `json:"scaleInCooldownSeconds"`
 }
 
 // HealthCheck is the ALB target group's check of /healthz and ECS's grace period.

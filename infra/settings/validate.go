@@ -54,6 +54,7 @@ func (s Stage) Validate() error {
 	s.validateHTTPS(p)
 	s.validateCompliance(p)
 	s.validateDatabase(p)
+	s.validateOverload(p)
 	return errors.Join(p.list...)
 }
 
@@ -163,8 +164,8 @@ func (s Stage) validateScaling(p *problems) {
 			p.add(setting, v, "a target tracking utilisation between 10 and 95")
 		}
 	}
-	if sc.RequestsPerTarget < 1 {
-		p.add("scaling.requestsPerTarget", sc.RequestsPerTarget, "requests per task per minute must be at least 1")
+	if sc.RequestsPerTarget < 0 {
+		p.add("scaling.requestsPerTarget", sc.RequestsPerTarget, "use requests per task per minute, or 0 to derive it from the measured capacity (capacity.go)")
 	}
 }
 

@@ -72,6 +72,7 @@ func newServiceStack(scope constructs.Construct, s settings.Stage, img Image) aw
 		DeletionProtection:  s.Protect,
 		AccessLogDays:       s.Logs.RetentionDays,
 	})
+	newWAF(stack, s, in, logKey)
 	dl := newDelivery(stack, s, in)
 	al := alarms.New(stack, "Alarms", alarms.Props{
 		LoadBalancer:       in.LoadBalancer,
@@ -96,7 +97,7 @@ func newServiceStack(scope constructs.Construct, s settings.Stage, img Image) aw
 		MemoryMiB:      s.Task.MemoryMiB,
 		Port:           s.App.Port,
 		User:           containerUser,
-		Environment:    withDatabaseEnvironment(appEnvironment(s), s, db),
+		Environment:    withAdmission(withDatabaseEnvironment(appEnvironment(s), s, db), s),
 		Secrets:        serviceSecrets(s),
 		HealthCheck: service.ContainerHealthCheck{
 			Command:     []string{"CMD", "/server", "healthcheck"},
@@ -116,7 +117,9 @@ func newServiceStack(scope constructs.Construct, s settings.Stage, img Image) aw
 			MaxTasks:          s.Scaling.MaxTasks,
 			CPUPercent:        s.Scaling.CPUPercent,
 			MemoryPercent:     s.Scaling.MemoryPercent,
-			RequestsPerTarget: s.Scaling.RequestsPerTarget,
+			RequestsPerTarget: s.Scaling.RequestsPerTargetFor(s.Task.CPU),
+			ScaleOutCooldown:  sec(s.Scaling.ScaleOutCooldownSeconds),
+			ScaleInCooldown:   sec(s.Scaling.ScaleInCooldownSeconds),
 		},
 		Spot:              s.Task.Spot,
 		ECSExec:           s.Task.ECSExec,

@@ -31,6 +31,20 @@ var refused = map[string]string{
 	"iam:PutUserPolicy":                 "AWS::IAM::Policy on users: keel creates no IAM user (the boundary denies it)",
 	"s3:REST.PUT.OBJECT":                "listed by AWS::Logs::LogGroup's schema, but an S3 operation name, not an IAM action (IAM rejects it)",
 	"iam:ListRoles":                     "AWS::RDS::DBInstance: takes no resource (it would list every role of the account); keel passes RDS no role (no monitoring or feature role)",
+	// AWS::WAFv2::WebACLAssociation's schema lists the association calls of every resource
+	// type WAF protects; keel associates its web ACL with its ALB only.
+	"amplify:AssociateWebACL": wafOnALBOnly, "amplify:DisassociateWebACL": wafOnALBOnly, "amplify:GetWebACLForResource": wafOnALBOnly,
+	"apigateway:SetWebACL": wafOnALBOnly, "appsync:SetWebACL": wafOnALBOnly,
+	"apprunner:AssociateWebAcl": wafOnALBOnly, "apprunner:DescribeWebAclForService": wafOnALBOnly, "apprunner:DisassociateWebAcl": wafOnALBOnly,
+	"cognito-idp:AssociateWebACL": wafOnALBOnly, "cognito-idp:DisassociateWebACL": wafOnALBOnly, "cognito-idp:GetWebACLForResource": wafOnALBOnly,
+	"ec2:AssociateVerifiedAccessInstanceWebAcl": wafOnALBOnly, "ec2:DescribeVerifiedAccessInstanceWebAclAssociations": wafOnALBOnly,
+	"ec2:DisassociateVerifiedAccessInstanceWebAcl": wafOnALBOnly, "ec2:GetVerifiedAccessInstanceWebAcl": wafOnALBOnly,
+	"wafv2:GetPermissionPolicy": "shares a rule group with other accounts; keel's web ACL uses AWS's managed groups and shares nothing",
+	"wafv2:PutPermissionPolicy": "shares a rule group with other accounts; keel's web ACL uses AWS's managed groups and shares nothing",
+	// AWS::WAFv2::LoggingConfiguration's schema lists the calls of every log destination;
+	// keel logs to CloudWatch Logs, which needs no service-linked role, bucket or stream.
+	"firehose:ListDeliveryStreams": "WAF logs go to CloudWatch Logs, not Firehose",
+	"iam:DescribeOrganization":     "listed by AWS::WAFv2::LoggingConfiguration's schema, but not an IAM action (IAM has no such call)",
 }
 
 // iamActionFor maps the names in the resource schemas that are S3 API operations, not IAM
@@ -46,6 +60,8 @@ var iamActionFor = map[string]string{
 	"s3:PutBucketReplication":               "s3:PutReplicationConfiguration",
 	"s3:PutObjectLockConfiguration":         "s3:PutBucketObjectLockConfiguration",
 }
+
+const wafOnALBOnly = "AWS::WAFv2::WebACLAssociation for another resource type than an ALB; keel associates its web ACL with its load balancer only"
 
 // legacy are the types whose schemas list no handler permissions (CloudFormation provisions
 // them with its older handlers), with the calls their API references document.

@@ -35,6 +35,9 @@ const (
 	auroraGB     = 0.11
 	auroraIO     = 0.22 // per million requests
 	auroraBackup = 0.021
+	wafACL       = 5.00 // per web ACL and month
+	wafRule      = 1.00 // per rule (or managed rule group) and month
+	wafMillion   = 0.60 // per million requests inspected
 )
 
 type want struct{ min, max float64 }
@@ -100,7 +103,7 @@ func TestCostOfDefaultStages(t *testing.T) {
 			"KMS customer-managed keys":     {kmsKeyMonth, kmsKeyMonth},
 		},
 		// prod: 3–12 tasks of 1 vCPU / 2 GB, 2 NATs with their Elastic IPs, 365-day logs (the
-		// compliance profile), Container Insights, the log key and the vault's key. Usage: 50 req/s, 10 new conn/s, 500 active, 2 GB app logs a task, 5 GB flow
+		// compliance profile), Container Insights, the log key and the vault's key, the WAF. Usage: 50 req/s, 10 new conn/s, 500 active, 2 GB app logs a task, 5 GB flow
 		// logs, 100 GB through NAT.
 		"prod": {
 			"Fargate vCPU (ARM64)":                {3 * 1 * hours * vcpuARM, 12 * 1 * hours * vcpuARM},
@@ -127,6 +130,13 @@ func TestCostOfDefaultStages(t *testing.T) {
 			"Aurora I/O requests":           {200 * 3600 * hours / 1e6 * auroraIO, 200 * 3600 * hours / 1e6 * auroraIO},
 			"Aurora backup storage":         {50 * 0.05 * 35 * auroraBackup, 50 * 0.05 * 35 * auroraBackup},
 			"RDS-managed master secret":     {secret, secret},
+			// The WAF: one web ACL, 4 rules (3 managed groups and the rate rule), every request
+			// inspected and logged (1,500 B a record), kept 365 days.
+			"WAF web ACLs":           {wafACL, wafACL},
+			"WAF rules":              {4 * wafRule, 4 * wafRule},
+			"WAF requests inspected": {50 * hours * 3600 / 1e6 * wafMillion, 50 * hours * 3600 / 1e6 * wafMillion},
+			"WAF logs ingested":      {50 * hours * 3600 * 1500 / gib * logIngest, 50 * hours * 3600 * 1500 / gib * logIngest},
+			"WAF logs stored":        {50 * hours * 3600 * 1500 / gib * 365 / days * logStore, 50 * hours * 3600 * 1500 / gib * 365 / days * logStore},
 		},
 	}
 	for _, st := range stages {

@@ -12,8 +12,8 @@ import (
 func TestLogGroups(t *testing.T) {
 	forEachStage(t, func(t *testing.T, s settings.Stage, tp template) {
 		groups := outsideDatabase(tp.resources("AWS::Logs::LogGroup"))
-		if len(groups) != 2 {
-			t.Fatalf("%d log groups, want the service's and the VPC flow log's", len(groups))
+		if want := map[bool]int{false: 2, true: 3}[s.WAF.Enabled]; len(groups) != want {
+			t.Fatalf("%d log groups outside the database, want the service's, the VPC flow log's and the WAF's when on (%d)", len(groups), want)
 		}
 		want := map[string]string{"retain": "Retain", "destroy": "Delete"}[s.Logs.RemovalPolicy]
 		for id, g := range groups {

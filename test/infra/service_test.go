@@ -146,7 +146,7 @@ func TestScaling(t *testing.T) {
 		}
 		slices.Sort(metrics)
 		want := []string{
-			fmt.Sprintf("ALBRequestCountPerTarget=%d", s.Scaling.RequestsPerTarget),
+			fmt.Sprintf("ALBRequestCountPerTarget=%v", float64(s.Scaling.RequestsPerTargetFor(s.Task.CPU))),
 		}
 		if s.Deployment.Progressive() { // one per target group: they swap roles on every deployment
 			want = append(want, want[0])

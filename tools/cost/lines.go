@@ -57,6 +57,9 @@ var knownTypes = map[string]string{
 	"AWS::SNS::Topic":                             "free at alarm volume (first million publishes and 1,000 e-mails a month)",
 	"AWS::SNS::TopicPolicy":                       "free",
 	"AWS::CDK::Metadata":                          "free",
+	"AWS::WAFv2::WebACL":                          "WAF lines",
+	"AWS::WAFv2::WebACLAssociation":               "free",
+	"AWS::WAFv2::LoggingConfiguration":            "WAF log lines",
 }
 
 // model prices one stage.
@@ -87,6 +90,7 @@ func (m model) items(t taskCounts) []item {
 	out = append(out, m.containerInsights(t)...)
 	out = append(out, m.kms(), m.secrets(), m.accessLogs())
 	out = append(out, m.database()...)
+	out = append(out, m.waf()...)
 	for i := range out {
 		if out[i].factor == 0 {
 			out[i].factor = 1
@@ -304,14 +308,7 @@ func (m model) logs(t taskCounts) []item {
 // logGroupDays finds the retention of the app's log group (the task definition's awslogs
 // group) and of the flow log's group; 0 means there is none.
 func (m model) logGroupDays() (app, flow float64) {
-	retention := map[string]float64{}
-	for _, g := range m.stage.resources("AWS::Logs::LogGroup") {
-		d, ok := number(g.Props["RetentionInDays"])
-		if !ok {
-			d = noRetentionMonths * m.hours / 24
-		}
-		retention[g.ID] = d
-	}
+	retention := m.logRetention()
 	for _, td := range m.stage.resources("AWS::ECS::TaskDefinition") {
 		containers, _ := td.Props["ContainerDefinitions"].([]any)
 		for _, c := range containers {
@@ -326,6 +323,20 @@ func (m model) logGroupDays() (app, flow float64) {
 		}
 	}
 	return app, flow
+}
+
+// logRetention is each log group's retention in days by logical ID; a group kept forever is
+// priced for noRetentionMonths.
+func (m model) logRetention() map[string]float64 {
+	retention := map[string]float64{}
+	for _, g := range m.stage.resources("AWS::Logs::LogGroup") {
+		d, ok := number(g.Props["RetentionInDays"])
+		if !ok {
+			d = noRetentionMonths * m.hours / 24
+		}
+		retention[g.ID] = d
+	}
+	return retention
 }
 
 // containerInsights prices a cluster's Container Insights: its metrics as custom metrics and

@@ -32,6 +32,7 @@ var priceKeys = []string{
 	"alb.hour", "alb.lcu", "nat.hour", "nat.gb", "ipv4.hour",
 	"cloudwatch.alarm", "cloudwatch.alarm.hr", "cloudwatch.metric",
 	"logs.ingest", "logs.vended", "logs.store", "kms.key", "secretsmanager.secret", "s3.standard",
+	"waf.webacl", "waf.rule", "waf.requests",
 }
 
 // DefaultPrices is the table kept in the repository (tools/cost/prices.json).

@@ -33,6 +33,8 @@ type Usage struct {
 	DatabaseChangePerDay float64 `json:"databaseChangePerDay"`
 	DatabaseIOPerSecond  float64 `json:"databaseIOPerSecond"`
 	DatabaseACU          float64 `json:"databaseACU"`
+	// WAFLogBytesPerRequest is one WAF log record in CloudWatch Logs.
+	WAFLogBytesPerRequest float64 `json:"wafLogBytesPerRequest"`
 }
 
 // Assumptions are the usage defaults of every stage.

@@ -38,6 +38,7 @@ type Config struct {
 	Keys []string
 	// Database is the service's PostgreSQL database, if any (database.go).
 	Database Database
+	Admission
 }
 
 // Load reads the environment through lookup (os.LookupEnv in production).
@@ -53,6 +54,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		FreshnessInterval: r.duration("FRESHNESS_INTERVAL", 30*time.Second),
 		FreshnessWait:     r.duration("FRESHNESS_WAIT", 250*time.Millisecond),
 		Keys:              r.list("VAULT_KEYS", []string{"DATABASE_URL"}),
+		Admission:         r.admission(),
 	}
 	c.Database = r.database()
 	if c.Port < 1 || c.Port > 65535 {

@@ -63,3 +63,21 @@ func TestListenHost(t *testing.T) {
 		}
 	}
 }
+
+func TestAdmission(t *testing.T) {
+	c, err := Load(env(map[string]string{"ADMISSION_MAX_INFLIGHT": "16", "ADMISSION_BACKLOG": "0", "ADMISSION_MAX_WAIT": "0s", "REQUEST_TIMEOUT": "2s"}))
+	if err != nil || c.Admission != (Admission{MaxInflight: 16, RequestTimeout: 2 * time.Second}) {
+		t.Fatalf("admission = %+v (%v)", c.Admission, err)
+	}
+	for kv, want := range map[[2]string]string{
+		{"ADMISSION_MAX_INFLIGHT", "-1"}: `ADMISSION_MAX_INFLIGHT="-1": use a positive number`,
+		{"ADMISSION_BACKLOG", "-3"}:      `ADMISSION_BACKLOG="-3": use 0`,
+		{"ADMISSION_MAX_WAIT", "0s"}:     `ADMISSION_MAX_WAIT="0s": use a positive duration`,
+		{"REQUEST_TIMEOUT", "20s"}:       `REQUEST_TIMEOUT="20s": use a positive duration up to 15s`,
+		{"REQUEST_TIMEOUT", "0s"}:        `REQUEST_TIMEOUT="0s"`,
+	} {
+		if _, err := Load(env(map[string]string{kv[0]: kv[1]})); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s=%s: error %v, want %q", kv[0], kv[1], err, want)
+		}
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/keelstack/keel/app/internal/admission"
 	"github.com/keelstack/keel/app/internal/health"
 )
 
@@ -29,6 +30,10 @@ type Deps struct {
 	// Database means none is. QueryTimeout is each request's deadline for its database work.
 	Database     func() (Database, bool)
 	QueryTimeout time.Duration
+	// Admission limits requests in flight (nil: no limit) and Deadline bounds each API
+	// request (0: none); health paths are exempt from both.
+	Admission *admission.Limiter
+	Deadline  time.Duration
 }
 
 // New returns the service's handler with its middleware.
@@ -51,6 +56,7 @@ func New(d Deps) http.Handler {
 		recoverPanics(d.Logger),
 		limitBody(d.MaxBodyBytes),
 		closeWhileDraining(d.Monitor),
+		admit(d.Admission, d.Deadline),
 	)
 }
 

@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/keelstack/keel/app/internal/admission"
 	"github.com/keelstack/keel/app/internal/health"
 )
 
@@ -93,7 +94,8 @@ func accessLog(log *slog.Logger) middleware {
 			}
 			start := time.Now()
 			rec := &recorder{ResponseWriter: w}
-			next.ServeHTTP(rec, r)
+			ctx, admitted := admission.WithNote(r.Context())
+			next.ServeHTTP(rec, r.WithContext(ctx))
 			log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 				slog.String("request_id", w.Header().Get(requestIDHeader)),
 				slog.String("method", r.Method),
@@ -102,6 +104,7 @@ func accessLog(log *slog.Logger) middleware {
 				slog.Int("bytes", rec.bytes),
 				slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
 				slog.String("remote_addr", r.RemoteAddr),
+				slog.Any("admission", admitted),
 			)
 		})
 	}

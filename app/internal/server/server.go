@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/keelstack/keel/app/internal/admission"
 	"github.com/keelstack/keel/app/internal/buildinfo"
 	"github.com/keelstack/keel/app/internal/config"
 	"github.com/keelstack/keel/app/internal/health"
@@ -41,8 +42,13 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, open Opener) 
 		return fmt.Errorf("listen on %s: %w (set PORT to a free port, LISTEN_HOST to an address of this host)", cfg.ListenAddr(), err)
 	}
 	monitor := &health.Monitor{}
+	limiter, err := newLimiter(cfg.Admission)
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
 	slot := &dbSlot{}
-	srv := newHTTPServer(cfg, log, monitor, slot)
+	srv := newHTTPServer(cfg, log, monitor, slot, limiter)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
@@ -65,7 +71,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, open Opener) 
 		}
 		return err
 	}
-	log.Info("ready", "boot_ms", time.Since(start).Milliseconds(), "port", cfg.Port)
+	log.Info("ready", "boot_ms", time.Since(start).Milliseconds(), "port", cfg.Port, "admission", admissionAttrs(cfg.Admission))
 	monitor.Ready(vault, health.NewFreshness(vault.Generation(), vault.RemoteGeneration, cfg.FreshnessInterval, freshnessCheckTimeout, time.Now))
 
 	select {
@@ -75,10 +81,10 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, open Opener) 
 		db.Close()
 		return fmt.Errorf("http server stopped: %w", err)
 	}
-	return drain(cfg, log, monitor, srv, func() { _ = vault.Close(); db.Close() })
+	return drain(cfg, log, monitor, srv, limiter, func() { _ = vault.Close(); db.Close() })
 }
 
-func newHTTPServer(cfg config.Config, log *slog.Logger, monitor *health.Monitor, db *dbSlot) *http.Server {
+func newHTTPServer(cfg config.Config, log *slog.Logger, monitor *health.Monitor, db *dbSlot, limiter *admission.Limiter) *http.Server {
 	return &http.Server{
 		Handler: httpapi.New(httpapi.Deps{
 			Logger:        log,
@@ -88,9 +94,11 @@ func newHTTPServer(cfg config.Config, log *slog.Logger, monitor *health.Monitor,
 			MaxBodyBytes:  1 << 20,
 			Database:      db.get,
 			QueryTimeout:  cfg.Database.QueryTimeout,
+			Admission:     limiter,
+			Deadline:      cfg.RequestTimeout,
 		}),
 		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
+		ReadTimeout:       config.MaxRequestTimeout,
 		WriteTimeout:      30 * time.Second,
 		// Above the ALB's 60 s idle timeout: the load balancer, not the server, closes idle
 		// connections, so it never sends a request on a connection the server is closing.
@@ -123,7 +131,7 @@ func boot(ctx context.Context, cfg config.Config, log *slog.Logger, open Opener)
 // drain fails health checks, optionally keeps serving for DrainDelay, then lets in-flight
 // requests finish within what is left of the budget, and only then closes the vault and the
 // database pool (closeAll).
-func drain(cfg config.Config, log *slog.Logger, monitor *health.Monitor, srv *http.Server, closeAll func()) error {
+func drain(cfg config.Config, log *slog.Logger, monitor *health.Monitor, srv *http.Server, limiter *admission.Limiter, closeAll func()) error {
 	start := time.Now()
 	monitor.Drain()
 	log.Info("draining", "budget", cfg.ShutdownBudget.String(), "drain_delay", cfg.DrainDelay.String())
@@ -137,6 +145,6 @@ func drain(cfg config.Config, log *slog.Logger, monitor *health.Monitor, srv *ht
 		log.Error("drain budget exceeded: open requests were cut", "budget", cfg.ShutdownBudget.String())
 		return fmt.Errorf("%w: drain budget exceeded", ErrReported)
 	}
-	log.Info("stopped", "drain_ms", time.Since(start).Milliseconds())
+	log.Info("stopped", "drain_ms", time.Since(start).Milliseconds(), "admission", statsValue(limiter))
 	return nil
 }

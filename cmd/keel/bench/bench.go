@@ -41,6 +41,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	runs := fs.Int("runs", 3, "runs per figure (the median is reported)")
 	loadFor := fs.Duration("load", 10*time.Second, "duration of each load run")
 	out := fs.String("out", "bench/results", "directory for the JSON result")
+	only := fs.String("only", "", "run only the step of this name (such as capacity)")
+	overloadFor := fs.Duration("overload", 30*time.Second, "duration of each overload run (capacity step)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -49,7 +51,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer os.RemoveAll(work)
-	b := &bench{ctx: ctx, work: work, runs: *runs, load: *loadFor, log: stderr, report: &report{Machine: machine(), Runs: *runs}}
+	b := &bench{ctx: ctx, work: work, runs: *runs, load: *loadFor, overloadFor: *overloadFor, log: stderr, report: &report{Machine: machine(), Runs: *runs}}
 	for _, step := range []struct {
 		name string
 		fn   func() error
@@ -60,7 +62,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		{"service boot and load", b.service},
 		{"deploy time floor", b.deployFloor},
 		{"deploy rehearsal of dev", b.rehearseDev},
+		{"capacity", b.capacity},
 	} {
+		if *only != "" && step.name != *only {
+			continue
+		}
 		fmt.Fprintf(stderr, "bench: %s...\n", step.name)
 		if err := step.fn(); err != nil {
 			return fmt.Errorf("%s: %w", step.name, err)
@@ -81,6 +87,9 @@ type bench struct {
 	// lastAssembly is the most recent synthesized assembly, read by the deploy floor and the
 	// dev rehearsal.
 	lastAssembly string
+
+	// overloadFor is each overload run's duration (capacity.go).
+	overloadFor time.Duration
 }
 
 func median(xs []float64) float64 {

@@ -37,35 +37,47 @@ const (
 // requests: boot-to-ready next to key derivation alone, /healthz throughput and p99 next to a
 // bare net/http handler, and RSS idle and under load.
 func (b *bench) service() error {
-	s3, err := vsynctest.LaunchVersityGW(versitygwBinary, filepath.Join(b.work, "s3"), "")
+	bin, env, counter, stop, err := b.vaultServer("s3")
 	if err != nil {
 		return err
 	}
-	defer s3.Stop()
-	proxy, counter, err := countingProxy(s3.Endpoint)
-	if err != nil {
-		return err
-	}
-	defer proxy.Close()
-	cfg := s3.Config("bench/", "bench", "benchSaltBenchSalt==", referenceIters)
-	if _, err := vsync.Publish(b.ctx, s3.Store(), cfg, benchPassphrase, vsync.Release{KV: map[string]string{"BILLING_KEY": "bench-billing-key"}}, time.Now()); err != nil {
-		return err
-	}
-	cfg.Endpoint = "http://" + proxy.Addr().String()
-	token, err := vsync.EncodeConfig(cfg)
-	if err != nil {
-		return err
-	}
-	bin, err := b.buildServer(runtime.GOARCH)
-	if err != nil {
-		return err
-	}
-	env := []string{"VSYNC_CONFIG=" + token, "VSYNC_PASSPHRASE=" + benchPassphrase, "LOG_LEVEL=error", "FRESHNESS_INTERVAL=" + freshnessEvery.String()}
-
+	defer stop()
 	if err := b.bootToReady(bin, env); err != nil {
 		return err
 	}
 	return b.loadHealthz(bin, env, counter)
+}
+
+// vaultServer starts versitygw (its data in dir under the work directory) with a published
+// vault behind a counting proxy, and builds the server as the Dockerfile does: the binary and
+// the environment that boots it.
+func (b *bench) vaultServer(dir string) (bin string, env []string, s3Requests *atomic.Int64, stop func(), err error) {
+	s3, err := vsynctest.LaunchVersityGW(versitygwBinary, filepath.Join(b.work, dir), "")
+	if err != nil {
+		return "", nil, nil, nil, err
+	}
+	proxy, counter, err := countingProxy(s3.Endpoint)
+	if err != nil {
+		s3.Stop()
+		return "", nil, nil, nil, err
+	}
+	stop = func() { proxy.Close(); s3.Stop() }
+	cfg := s3.Config("bench/", "bench", "benchSaltBenchSalt==", referenceIters)
+	if _, err := vsync.Publish(b.ctx, s3.Store(), cfg, benchPassphrase, vsync.Release{KV: map[string]string{"BILLING_KEY": "bench-billing-key"}}, time.Now()); err != nil {
+		stop()
+		return "", nil, nil, nil, err
+	}
+	cfg.Endpoint = "http://" + proxy.Addr().String()
+	token, err := vsync.EncodeConfig(cfg)
+	if err == nil {
+		bin, err = b.buildServer(runtime.GOARCH)
+	}
+	if err != nil {
+		stop()
+		return "", nil, nil, nil, err
+	}
+	env = []string{"VSYNC_CONFIG=" + token, "VSYNC_PASSPHRASE=" + benchPassphrase, "LOG_LEVEL=error", "FRESHNESS_INTERVAL=" + freshnessEvery.String()}
+	return bin, env, counter, stop, nil
 }
 
 func (b *bench) bootToReady(bin string, env []string) error {
