@@ -136,6 +136,8 @@ func (d *Database) addInstance(scope constructs.Construct, props Props, subnets 
 		CopyTagsToSnapshot:              jsii.Bool(true),
 		EnableCloudwatchLogsExports:     jsii.Strings(logTypes(props.Kind)...),
 		AutoMinorVersionUpgrade:         jsii.Bool(true),
+		// The major version is a setting: raising it is the deliberate upgrade (docs/database.md).
+		AllowMajorVersionUpgrade: jsii.Bool(true),
 	})
 	inst.ApplyRemovalPolicy(removal(props), nil)
 	d.Resource, d.Host, d.ResourceID = inst, inst.AttrEndpointAddress(), inst.AttrDbiResourceId()
