@@ -77,6 +77,7 @@ func (d *Database) addCluster(scope constructs.Construct, props Props, subnets a
 	})
 	cl.ApplyRemovalPolicy(removal(props), nil)
 	d.Resource, d.Host, d.ResourceID = cl, cl.AttrEndpointAddress(), cl.AttrDbClusterResourceId()
+	d.importMasterSecret(cl.AttrMasterUserSecretSecretArn())
 	d.MetricDimension = "DBClusterIdentifier"
 	members := 1
 	if props.MultiAZ {
@@ -141,5 +142,6 @@ func (d *Database) addInstance(scope constructs.Construct, props Props, subnets 
 	})
 	inst.ApplyRemovalPolicy(removal(props), nil)
 	d.Resource, d.Host, d.ResourceID = inst, inst.AttrEndpointAddress(), inst.AttrDbiResourceId()
+	d.importMasterSecret(inst.AttrMasterUserSecretSecretArn())
 	d.MetricDimension = "DBInstanceIdentifier"
 }
