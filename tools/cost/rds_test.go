@@ -40,7 +40,6 @@ func withDatabaseUsage(t *testing.T, u Usage, templates ...string) Estimate {
 	return estimate(t, templates...)
 }
 
-
 func TestAuroraLines(t *testing.T) {
 	u := testUsage
 	u.DatabaseGB, u.DatabaseChangePerDay, u.DatabaseIOPerSecond = 50, 0.05, 200
