@@ -113,6 +113,9 @@ type Database struct {
 	MasterSecret awssecretsmanager.ISecret
 	// Resource is the DBCluster or the DBInstance: what must never be replaced by accident.
 	Resource awscdk.CfnResource
+	// Instances serve connections (Aurora's cluster answers none before its writer exists):
+	// what a client that connects at start should wait for.
+	Instances []awscdk.CfnResource
 	// Name is the database the service uses.
 	Name string
 }

@@ -96,6 +96,7 @@ func (d *Database) addCluster(scope constructs.Construct, props Props, subnets a
 		})
 		// A member's data is the cluster's: the cluster's policy takes the final snapshot.
 		inst.ApplyRemovalPolicy(awscdk.RemovalPolicy_DESTROY, nil)
+		d.Instances = append(d.Instances, inst)
 	}
 }
 
@@ -142,6 +143,7 @@ func (d *Database) addInstance(scope constructs.Construct, props Props, subnets 
 	})
 	inst.ApplyRemovalPolicy(removal(props), nil)
 	d.Resource, d.Host, d.ResourceID = inst, inst.AttrEndpointAddress(), inst.AttrDbiResourceId()
+	d.Instances = []awscdk.CfnResource{inst}
 	d.importMasterSecret(inst.AttrMasterUserSecretSecretArn())
 	d.MetricDimension = "DBInstanceIdentifier"
 }

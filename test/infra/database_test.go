@@ -134,6 +134,11 @@ func TestDatabaseProblemsFailOnBadTemplates(t *testing.T) {
 				}
 			}
 		}, "rds-db:connect"},
+		{"service starts before the database", "prod", func(tp template) {
+			for _, svc := range tp.resources("AWS::ECS::Service") {
+				svc["DependsOn"] = slices.DeleteFunc(anySlice(svc["DependsOn"]), func(d any) bool { return strings.HasPrefix(d.(string), "DatabaseInstance2") })
+			}
+		}, "does not wait for DatabaseInstance2"},
 		{"a Lambda-backed custom resource", "dev", func(tp template) {
 			tp["Resources"].(map[string]any)["Setup"] = map[string]any{"Type": "Custom::DatabaseUser"}
 		}, "custom resource"},

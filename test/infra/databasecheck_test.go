@@ -31,6 +31,13 @@ func databaseProblems(s settings.Stage, tp template) []string {
 	if props["ManageMasterUserPassword"] != true || props["MasterUserPassword"] != nil || props["MasterUsername"] != settings.MasterUser {
 		add("%s: the master password is not RDS-managed (ManageMasterUserPassword %v, user %v)", dbID, props["ManageMasterUserPassword"], props["MasterUsername"])
 	}
+	for id, svc := range tp.resources("AWS::ECS::Service") {
+		for inst := range tp.resources("AWS::RDS::DBInstance") {
+			if !slices.Contains(anySlice(svc["DependsOn"]), any(inst)) {
+				add("%s does not wait for %s: its first tasks would start before the database answers", id, inst)
+			}
+		}
+	}
 	for id, r := range tp["Resources"].(map[string]any) {
 		if typ := fmt.Sprint(get(r, "Type")); strings.HasPrefix(typ, "Custom::") || typ == "AWS::CloudFormation::CustomResource" || typ == "AWS::Lambda::Function" {
 			add("%s: %s is a custom resource or function; the scoped bootstrap refuses them", id, typ)
