@@ -113,6 +113,9 @@ type Database struct {
 	MasterSecret awssecretsmanager.ISecret
 	// Resource is the DBCluster or the DBInstance: what must never be replaced by accident.
 	Resource awscdk.CfnResource
+	// Instances serve connections (Aurora's cluster answers none before its writer exists):
+	// what a client that connects at start should wait for.
+	Instances []awscdk.CfnResource
 	// Name is the database the service uses.
 	Name string
 }
@@ -142,19 +145,15 @@ func New(scope constructs.Construct, id string, props Props) *Database {
 	for _, lg := range logs { // RDS creates a missing group itself, without retention or key
 		d.Resource.Node().AddDependency(lg)
 	}
-	d.MasterSecret = awssecretsmanager.Secret_FromSecretAttributes(c, jsii.String("MasterSecret"), &awssecretsmanager.SecretAttributes{
-		// No EncryptionKey: the CDK would add the readers to the key policy; AddSetupTask
-		// grants the one reader kms:Decrypt through Secrets Manager instead.
-		SecretCompleteArn: d.masterSecretARN(),
-	})
 	return d
 }
 
-func (d *Database) masterSecretARN() *string {
-	if cl, ok := d.Resource.(awsrds.CfnDBCluster); ok {
-		return cl.AttrMasterUserSecretSecretArn()
-	}
-	return d.Resource.(awsrds.CfnDBInstance).AttrMasterUserSecretSecretArn()
+// importMasterSecret: no EncryptionKey, or the CDK would add every reader to the key policy;
+// AddSetupTask grants its one reader kms:Decrypt through Secrets Manager instead.
+func (d *Database) importMasterSecret(arn *string) {
+	d.MasterSecret = awssecretsmanager.Secret_FromSecretAttributes(d.Construct, jsii.String("MasterSecret"), &awssecretsmanager.SecretAttributes{
+		SecretCompleteArn: arn,
+	})
 }
 
 // AllowFrom admits PostgreSQL connections from peer's security groups, and nothing else.

@@ -77,6 +77,7 @@ func (d *Database) addCluster(scope constructs.Construct, props Props, subnets a
 	})
 	cl.ApplyRemovalPolicy(removal(props), nil)
 	d.Resource, d.Host, d.ResourceID = cl, cl.AttrEndpointAddress(), cl.AttrDbClusterResourceId()
+	d.importMasterSecret(cl.AttrMasterUserSecretSecretArn())
 	d.MetricDimension = "DBClusterIdentifier"
 	members := 1
 	if props.MultiAZ {
@@ -95,6 +96,7 @@ func (d *Database) addCluster(scope constructs.Construct, props Props, subnets a
 		})
 		// A member's data is the cluster's: the cluster's policy takes the final snapshot.
 		inst.ApplyRemovalPolicy(awscdk.RemovalPolicy_DESTROY, nil)
+		d.Instances = append(d.Instances, inst)
 	}
 }
 
@@ -136,8 +138,12 @@ func (d *Database) addInstance(scope constructs.Construct, props Props, subnets 
 		CopyTagsToSnapshot:              jsii.Bool(true),
 		EnableCloudwatchLogsExports:     jsii.Strings(logTypes(props.Kind)...),
 		AutoMinorVersionUpgrade:         jsii.Bool(true),
+		// The major version is a setting: raising it is the deliberate upgrade (docs/database.md).
+		AllowMajorVersionUpgrade: jsii.Bool(true),
 	})
 	inst.ApplyRemovalPolicy(removal(props), nil)
 	d.Resource, d.Host, d.ResourceID = inst, inst.AttrEndpointAddress(), inst.AttrDbiResourceId()
+	d.Instances = []awscdk.CfnResource{inst}
+	d.importMasterSecret(inst.AttrMasterUserSecretSecretArn())
 	d.MetricDimension = "DBInstanceIdentifier"
 }

@@ -81,8 +81,8 @@ func defaultDatabase(stage string) *Database {
 // defaults; without the key the stage has no database.
 func (s *Stage) overlayDatabase(js []byte) error {
 	var keys map[string]json.RawMessage
-	if json.Unmarshal(js, &keys) != nil {
-		return nil // overlay reports the malformed JSON
+	if err := json.Unmarshal(js, &keys); err != nil {
+		return err
 	}
 	raw, ok := keys["database"]
 	if !ok {

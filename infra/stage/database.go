@@ -85,6 +85,9 @@ func wireDatabase(stack awscdk.Stack, s settings.Stage, db *database.Database, s
 		return
 	}
 	db.AllowFrom(svc.Service, "PostgreSQL from the service tasks and the make db-setup task")
+	for _, inst := range db.Instances { // tasks start once the database answers
+		svc.Service.Node().AddDependency(inst)
+	}
 	db.GrantConnect(svc.TaskDefinition.TaskRole(), s.Database.User)
 	env := map[string]*string{}
 	for k, v := range connection(s, db) {

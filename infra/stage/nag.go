@@ -96,7 +96,7 @@ func suppressWildcard(c constructs.IConstruct, also *cdknag.RegexAppliesTo, reas
 func suppressDatabaseNag(s settings.Stage, db *database.Database, setup awsecs.FargateTaskDefinition) {
 	suppress(db.Resource, "AwsSolutions-RDS11",
 		"PostgreSQL's default port 5432 is the service's contract (DB_PORT); the database sits in isolated subnets and its security group admits only the service's tasks, so another port would hide nothing.")
-	if !s.Database.MultiAZ {
+	if s.Database.Kind == settings.Instance && !s.Database.MultiAZ { // RDS3 judges instances only
 		suppress(db.Resource, "AwsSolutions-RDS3",
 			"This stage runs its database in one availability zone by its settings (database.multiAz false) to save cost; prod is Multi-AZ.")
 	}

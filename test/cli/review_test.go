@@ -3,9 +3,11 @@ package cli
 import (
 	"encoding/json"
 	"errors"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -150,8 +152,9 @@ func changedCopy(t *testing.T, assembly, dir, name string, mutate func(resources
 
 func resourceOfType(t *testing.T, resources map[string]any, typ string) (string, map[string]any) {
 	t.Helper()
-	for id, r := range resources {
-		if r := r.(map[string]any); r["Type"] == typ {
+	// In logical-ID order: the service's task definition (AppTask...) before the database's.
+	for _, id := range slices.Sorted(maps.Keys(resources)) {
+		if r := resources[id].(map[string]any); r["Type"] == typ {
 			return id, r
 		}
 	}

@@ -27,7 +27,7 @@ var secretOnCommandLine = []struct {
 // --out (0600 itself), passphrase files only after umask 077.
 func TestRunbooksKeepSecretsOffCommandLines(t *testing.T) {
 	root := testenv.RepoRoot(t)
-	for _, doc := range []string{"docs/runbooks.md", "README.md"} {
+	for _, doc := range []string{"docs/runbooks.md", "docs/database.md", "README.md"} {
 		b, err := os.ReadFile(filepath.Join(root, doc))
 		if err != nil {
 			t.Fatal(err)

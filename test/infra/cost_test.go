@@ -93,11 +93,11 @@ func TestCostOfDefaultStages(t *testing.T) {
 			"Container Insights performance logs": {2 * 0.1 * logIngest, 4 * 0.1 * logIngest},
 			"Secrets Manager secrets":             {4 * secret, 4 * secret}, // the smoke token; the foundation\'s config, passphrase and reader secrets
 			"Access logs stored (S3)":             {5 * hours * 3600 * 70 / gib * (30 + 1) / days * s3GB, 5 * hours * 3600 * 70 / gib * (30 + 1) / days * s3GB},
-			// The database: one Aurora Serverless v2 writer at 0.5 ACU, 5 GB, 20 I/O per second,
+			// The database: one Aurora Serverless v2 writer at 0.5 ACU, 5 GB, 5 I/O per second,
 			// 7 days of 5 % daily changes beyond the free 5 GB, its master secret and its key.
 			"Aurora Serverless v2 capacity": {0.5 * hours * acuHour, 0.5 * hours * acuHour},
 			"Aurora storage":                {5 * auroraGB, 5 * auroraGB},
-			"Aurora I/O requests":           {20 * 3600 * hours / 1e6 * auroraIO, 20 * 3600 * hours / 1e6 * auroraIO},
+			"Aurora I/O requests":           {5 * 3600 * hours / 1e6 * auroraIO, 5 * 3600 * hours / 1e6 * auroraIO},
 			"Aurora backup storage":         {5 * 0.05 * 7 * auroraBackup, 5 * 0.05 * 7 * auroraBackup},
 			"RDS-managed master secret":     {secret, secret},
 			"KMS customer-managed keys":     {kmsKeyMonth, kmsKeyMonth},
@@ -123,11 +123,11 @@ func TestCostOfDefaultStages(t *testing.T) {
 			"KMS customer-managed keys":           {3 * kmsKeyMonth, 3 * kmsKeyMonth}, // logs, vault, database
 			"Secrets Manager secrets":             {4 * secret, 4 * secret},           // the smoke token; the foundation\'s config, passphrase and reader secrets
 			"Access logs stored (S3)":             {50 * hours * 3600 * 70 / gib * (365 + 1) / days * s3GB, 50 * hours * 3600 * 70 / gib * (365 + 1) / days * s3GB},
-			// The database: a writer and a reader at 1 ACU each, 50 GB, 200 I/O per second, 35 days
+			// The database: a writer and a reader at 1 ACU each, 50 GB, 50 I/O per second, 35 days
 			// of 5 % daily changes beyond the free 50 GB, its master secret.
 			"Aurora Serverless v2 capacity": {2 * 1 * hours * acuHour, 2 * 1 * hours * acuHour},
 			"Aurora storage":                {50 * auroraGB, 50 * auroraGB},
-			"Aurora I/O requests":           {200 * 3600 * hours / 1e6 * auroraIO, 200 * 3600 * hours / 1e6 * auroraIO},
+			"Aurora I/O requests":           {50 * 3600 * hours / 1e6 * auroraIO, 50 * 3600 * hours / 1e6 * auroraIO},
 			"Aurora backup storage":         {50 * 0.05 * 35 * auroraBackup, 50 * 0.05 * 35 * auroraBackup},
 			"RDS-managed master secret":     {secret, secret},
 			// The WAF: one web ACL, 4 rules (3 managed groups and the rate rule), every request

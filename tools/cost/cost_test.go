@@ -28,6 +28,11 @@ var testUsage = Usage{RequestsPerSecond: 100, BytesPerRequest: 10 * 1024, NewCon
 
 func estimate(t *testing.T, templates ...string) Estimate {
 	t.Helper()
+	return estimateWith(t, testUsage, templates...)
+}
+
+func estimateWith(t *testing.T, u Usage, templates ...string) Estimate {
+	t.Helper()
 	p, err := DefaultPrices()
 	if err != nil {
 		t.Fatal(err)
@@ -40,7 +45,7 @@ func estimate(t *testing.T, templates ...string) Estimate {
 		}
 		s.Stacks = append(s.Stacks, Stack{Name: "test/Service", Template: m})
 	}
-	e, err := Of(s, testUsage, p)
+	e, err := Of(s, u, p)
 	if err != nil {
 		t.Fatal(err)
 	}

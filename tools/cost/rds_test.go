@@ -32,19 +32,10 @@ func instance(multiAZ string, days int) string {
   "P": {"Type": "AWS::RDS::DBParameterGroup"}}}`, multiAZ, days)
 }
 
-func withDatabaseUsage(t *testing.T, u Usage, templates ...string) Estimate {
-	t.Helper()
-	saved := testUsage
-	testUsage = u
-	defer func() { testUsage = saved }()
-	return estimate(t, templates...)
-}
-
-
 func TestAuroraLines(t *testing.T) {
 	u := testUsage
 	u.DatabaseGB, u.DatabaseChangePerDay, u.DatabaseIOPerSecond = 50, 0.05, 200
-	e := withDatabaseUsage(t, u, service, aurora)
+	e := estimateWith(t, u, service, aurora)
 	if len(e.Unpriced) != 0 {
 		t.Fatalf("unpriced %v", e.Unpriced)
 	}
@@ -60,7 +51,7 @@ func TestAuroraLines(t *testing.T) {
 		}
 	}
 	u.DatabaseACU = 3
-	if l := line(t, withDatabaseUsage(t, u, service, aurora), "Aurora Serverless v2 capacity"); !nearly(l.MinUSD, 2*3*730*acuHour) {
+	if l := line(t, estimateWith(t, u, service, aurora), "Aurora Serverless v2 capacity"); !nearly(l.MinUSD, 2*3*730*acuHour) {
 		t.Errorf("with databaseACU 3: %g USD, want %g", l.MinUSD, 2*3*730*acuHour)
 	}
 }
@@ -68,8 +59,8 @@ func TestAuroraLines(t *testing.T) {
 func TestInstanceLines(t *testing.T) {
 	u := testUsage
 	u.DatabaseGB, u.DatabaseChangePerDay = 18, 0.5
-	single := withDatabaseUsage(t, u, service, instance("false", 7))
-	multi := withDatabaseUsage(t, u, service, instance("true", 7))
+	single := estimateWith(t, u, service, instance("false", 7))
+	multi := estimateWith(t, u, service, instance("true", 7))
 	for item, want := range map[string]float64{
 		"RDS instance hours (db.t4g.micro)": 730 * microHour,
 		"RDS storage":                       20 * gp3GB,
@@ -83,7 +74,7 @@ func TestInstanceLines(t *testing.T) {
 		t.Errorf("Multi-AZ instance hours %g, want twice single-AZ %g", b.MinUSD, a.MinUSD)
 	}
 	u.DatabaseChangePerDay = 0
-	for _, l := range withDatabaseUsage(t, u, service, instance("false", 7)).Lines {
+	for _, l := range estimateWith(t, u, service, instance("false", 7)).Lines {
 		if l.Item == "RDS backup storage" {
 			t.Errorf("backups within the free allowance are billed: %+v", l)
 		}
