@@ -18,7 +18,9 @@ func TestAdmissionEnvironment(t *testing.T) {
 	forEachStage(t, func(t *testing.T, s settings.Stage, tp template) {
 		env := map[string]string{}
 		for _, e := range container(t, tp)["Environment"].([]any) {
-			env[get(e, "Name").(string)] = get(e, "Value").(string)
+			if v, ok := get(e, "Value").(string); ok { // DB_HOST is the database's GetAtt
+				env[get(e, "Name").(string)] = v
+			}
 		}
 		want := map[string]string{
 			"ADMISSION_MAX_INFLIGHT": wantInflight[s.Name], "ADMISSION_BACKLOG": wantInflight[s.Name],
