@@ -36,6 +36,7 @@ func newFoundationStack(scope constructs.Construct, s settings.Stage) awscdk.Sta
 		ReaderUserName:        names.ReaderUser,
 		CustomerManagedKey:    s.Foundation.CustomerManagedKey,
 		NoncurrentVersionDays: s.Foundation.NoncurrentVersionDays,
+		ReaderKeySerial:       s.Foundation.ReaderKeySerial,
 	})
 	output(stack, "VaultBucket", f.Bucket.BucketName(), "The vault's bucket (vault publish reads it from the reader secret)")
 	output(stack, "VaultPrefix", jsii.String(names.Prefix), "The stage's prefix in the vault bucket")
