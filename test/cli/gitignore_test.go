@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"os/exec"
 	"testing"
 
@@ -15,7 +16,7 @@ func TestEnvFilesIgnored(t *testing.T) {
 		cmd := exec.Command("git", "check-ignore", "-q", "--no-index", path)
 		cmd.Dir = root
 		err := cmd.Run()
-		if exit, ok := err.(*exec.ExitError); ok && exit.ExitCode() == 1 {
+		if exit := (*exec.ExitError)(nil); errors.As(err, &exit) && exit.ExitCode() == 1 {
 			return false
 		}
 		if err != nil {
