@@ -68,6 +68,7 @@ func boundaryDenials(props Props, a arns) []statement {
 			"StringNotEquals": statement{"aws:RequestTag/" + StageTag: props.Stage},
 			"Null":            statement{"aws:RequestTag/" + StageTag: "false"},
 		}),
+		ownRecords(props.DomainName),
 		// keel tags every resource of a stage keel:stage=<stage>; keys without the tag (the
 		// account's own) cannot be scheduled for deletion or locked away.
 		deny("OwnKeysOnly", []string{"kms:DisableKey", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"}, []string{"*"},
@@ -115,4 +116,18 @@ func (a arns) secret(name string) string {
 
 func (a arns) bootstrapVersion(qualifier string) string {
 	return fmt.Sprintf("arn:%s:ssm:%s:%s:parameter/cdk-bootstrap/%s/version", a.partition, a.region, a.account, qualifier)
+}
+
+// ownRecords keeps the stage's roles to its own DNS names in a hosted zone other stages share
+// (prod's keel.example.com beside staging.keel.example.com): the name and the _<hash>.<name>
+// records ACM validates it with. Route 53 gives the names a change touches, lower-case without
+// the final dot, as route53:ChangeResourceRecordSetsNormalizedRecordNames (Service
+// Authorization Reference, Amazon Route 53).
+func ownRecords(domain string) statement {
+	if domain == "" {
+		return deny("OwnRecordsOnly", []string{"route53:ChangeResourceRecordSets"}, []string{"*"}, nil)
+	}
+	return deny("OwnRecordsOnly", []string{"route53:ChangeResourceRecordSets"}, []string{"*"}, statement{
+		"ForAnyValue:StringNotLike": statement{"route53:ChangeResourceRecordSetsNormalizedRecordNames": []string{domain, "_*." + domain}},
+	})
 }

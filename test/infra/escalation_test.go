@@ -30,6 +30,8 @@ type call struct {
 // in the same account (the defaults put every stage in one account).
 type stageNames struct {
 	stage, other, account, region, qualifier string
+	// domain and otherDomain are the stages' DNS names (empty without one).
+	domain, otherDomain string
 }
 
 func (n stageNames) iam(r string) string { return "arn:aws:iam::" + n.account + ":" + r }
@@ -111,6 +113,11 @@ func attempts(n stageNames) []attempt {
 		{"plant an asset in the bootstrap bucket", "hostile", call{"s3:PutObject", "arn:aws:s3:::cdk-" + n.qualifier + "-assets-" + n.account + "-" + n.region + "/x.zip", nil}, call{"s3:PutObject", n.ownBucket() + "/x", nil}},
 		{"push an image to the bootstrap repository", "hostile", call{"ecr:PutImage", n.arn("ecr", "repository/cdk-"+n.qualifier+"-container-assets-"+n.account+"-"+n.region), nil}, call{"ecr:BatchGetImage", n.arn("ecr", "repository/cdk-"+n.qualifier+"-container-assets-"+n.account+"-"+n.region), nil}},
 		{"update another stack", "exec", call{"cloudformation:UpdateStack", n.arn("cloudformation", "stack/keel-"+n.other+"/x"), nil}, updateOwnService},
+		{"a login for the vault reader", "hostile", call{"iam:CreateLoginProfile", n.iam("user/keel-" + n.stage + "-vault-reader"), nil}, createOwnRole},
+		{"grant itself the foundation's key", "exec", call{"kms:CreateGrant", key, map[string]any{"aws:ResourceTag/keel:stage": n.stage, "aws:ResourceTag/aws:cloudformation:stack-name": "keel-" + n.stage + "-foundation"}},
+			call{"kms:DescribeKey", key, map[string]any{"aws:ResourceTag/keel:stage": n.stage, "aws:ResourceTag/aws:cloudformation:stack-name": "keel-" + n.stage + "-foundation"}}},
+		{"another stage's bucket policy", "hostile", call{"s3:PutBucketPolicy", "arn:aws:s3:::keel-" + n.other + "-ingressaccesslogsabcdef-0123456789ab", nil}, call{"s3:PutBucketPolicy", n.ownBucket(), nil}},
+		dnsAttempt(n),
 		// Another stage's resources in a shared account (tag guards).
 		{"a rule on another stage's listener", "hostile", call{"elasticloadbalancing:ModifyListener", listener(n.other), other}, call{"elasticloadbalancing:ModifyListener", listener(n.stage), own}},
 		{"update another stage's service", "exec", call{"ecs:UpdateService", n.arn("ecs", "service/keel-"+n.other+"/svc"), other}, updateOwnService},
@@ -132,7 +139,9 @@ func TestEscalationsDenied(t *testing.T) {
 	var want []string
 	for i, name := range settings.Names {
 		s := a.built[name].Settings
-		n := stageNames{stage: name, other: settings.Names[(i+1)%len(settings.Names)], account: s.Account, region: s.Region, qualifier: s.Bootstrap.Qualifier}
+		other := settings.Names[(i+1)%len(settings.Names)]
+		n := stageNames{stage: name, other: other, account: s.Account, region: s.Region, qualifier: s.Bootstrap.Qualifier,
+			domain: s.HTTPS.DomainName, otherDomain: a.built[other].Settings.HTTPS.DomainName}
 		boundary := bootstrapPolicies(t, a.bootstrap[name], "keel-"+name+"-boundary")
 		roles := map[string]principal{
 			"exec":    {arn: n.iam(fmt.Sprintf("role/cdk-%s-cfn-exec-role-%s-%s", n.qualifier, n.account, n.region)), policies: bootstrapPolicies(t, a.bootstrap[name], "keel-"+name+"-cfn-execution-"), boundaries: boundary},
@@ -373,6 +382,12 @@ func TestExecutionPolicyWithinBoundary(t *testing.T) {
 							instance, c = "*", maps.Clone(ctx)
 							c["aws:ResourceTag/keel:stage"] = name
 						}
+						if action == "route53:ChangeResourceRecordSets" {
+							if s.HTTPS.DomainName == "" {
+								continue // no DNS name: the boundary withholds record changes on purpose
+							}
+							c["route53:ChangeResourceRecordSetsNormalizedRecordNames"] = []string{s.HTTPS.DomainName}
+						}
 						requests = append(requests, exec.request(name+" "+st.Sid, action, instance, s.Account, c))
 					}
 				}
@@ -403,4 +418,21 @@ func TestExecutionPolicyWithinBoundary(t *testing.T) {
 		// IAM cannot grant an action it does not know: neither policy can hold it for real.
 		t.Logf("actions the simulator's IAM data does not know, not evaluated: %v", slices.Sorted(maps.Keys(unknown)))
 	}
+}
+
+// dnsAttempt: a stage changes only its own records in a hosted zone the stages share.
+func dnsAttempt(n stageNames) attempt {
+	zone := "arn:aws:route53:::hostedzone/Z3M3LMPEXAMPLE"
+	names := func(name string) map[string]any {
+		return map[string]any{"route53:ChangeResourceRecordSetsNormalizedRecordNames": []string{name}}
+	}
+	target := n.otherDomain
+	if target == "" {
+		target = "www.example.com"
+	}
+	twin := call{"ecs:UpdateService", n.arn("ecs", "service/keel-"+n.stage+"/svc"), tagged(n.stage)}
+	if n.domain != "" {
+		twin = call{"route53:ChangeResourceRecordSets", zone, names("_0123abcd." + n.domain)}
+	}
+	return attempt{"point another stage's DNS name elsewhere", "exec", call{"route53:ChangeResourceRecordSets", zone, names(target)}, twin}
 }
