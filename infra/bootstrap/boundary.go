@@ -44,17 +44,19 @@ func boundaryDenials(props Props, a arns) []statement {
 		deny("PassToStageServicesOnly", []string{"iam:PassRole"}, []string{"*"},
 			statement{"StringNotEquals": statement{"iam:PassedToService": props.PassRoleServices}}),
 		deny("NoBoundaryRemoval", []string{"iam:DeleteRolePermissionsBoundary", "iam:DeleteUserPermissionsBoundary"}, []string{"*"}, nil),
-		// Users and groups (the vault reader among them), and roles outside the stage
-		// (OrganizationAccountAccessRole, another stage's): no IAM action at all.
+		// Users and groups (the vault reader among them), roles outside the stage
+		// (OrganizationAccountAccessRole, another stage's, the bootstrap's), every policy (the
+		// boundary, the execution policies) and the OIDC provider: no IAM action at all; of
+		// the names the stage's roles match, the GitHub roles' neither. STS is outside the
+		// ceiling: no role of the stage assumes another.
 		{"Sid": "OwnPrincipalsOnly", "Effect": "Deny", "Action": []string{"iam:*"}, "NotResource": own},
-		deny("ProtectedIAM", []string{"iam:*"}, protectedIAM(a), nil),
-		deny("NoBootstrapOrGitHubRoles", []string{"sts:AssumeRole", "sts:TagSession"}, []string{a.iam("role/cdk-*"), a.iam("role/keel-*-github-*")}, nil),
+		deny("ProtectedIAM", []string{"iam:*"}, []string{a.iam("role/keel-*-github-*")}, nil),
 		// The bootstrap buckets and repositories of every qualifier: publishing is the
 		// publishing roles' job (not bounded); a stage role that could write there could
 		// plant an asset another stage's next deploy would pick up by its hash.
 		deny("NoBootstrapAssets", []string{"s3:Delete*", "s3:Put*", "s3:Replicate*", "s3:RestoreObject"},
 			[]string{fmt.Sprintf("arn:%s:s3:::cdk-*", a.partition), fmt.Sprintf("arn:%s:s3:::cdk-*/*", a.partition)}, nil),
-		deny("NoBootstrapImages", []string{"ecr:BatchDeleteImage", "ecr:CompleteLayerUpload", "ecr:DeleteRepository", "ecr:DeleteRepositoryPolicy", "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:PutLifecyclePolicy", "ecr:SetRepositoryPolicy", "ecr:UploadLayerPart"},
+		deny("NoBootstrapImages", []string{"ecr:*Delete*", "ecr:*LayerUpload", "ecr:Put*", "ecr:Set*", "ecr:UploadLayerPart"},
 			[]string{fmt.Sprintf("arn:%s:ecr:%s:%s:repository/cdk-*", a.partition, a.region, a.account)}, nil),
 		deny("NoAuditTampering", auditActions, []string{"*"}, nil),
 		{"Sid": "OwnSecretsOnly", "Effect": "Deny", "Action": []string{"secretsmanager:*Secret*", "secretsmanager:*Resource*"},
@@ -102,7 +104,7 @@ func foundationDenials(props Props, a arns) []statement {
 		other,
 	}
 	if len(reads) > 0 {
-		out = append(out, statement{"Sid": "FoundationSecretsReadOnly", "Effect": "Deny", "NotAction": foundationReads, "Resource": reads})
+		out = append(out, statement{"Sid": "FoundationSecretsReadOnly", "Effect": "Deny", "NotAction": []string{"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"}, "Resource": reads})
 	}
 	return out
 }
