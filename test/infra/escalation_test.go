@@ -173,10 +173,28 @@ var allowAll = map[string]any{"Version": "2012-10-17", "Statement": []any{map[st
 
 // TestStackRolesWithinBoundary: every action the service stack grants its own roles (task,
 // execution, flow log, traffic, and whatever a later construct adds) is Allowed through the
-// boundary on the resources the grant names. A ceiling that is too low fails here, by role.
+// boundary on the resources the grant names, in the default app and in the staging variant
+// (imported secrets and key, imported VPC, blue/green). A ceiling that is too low fails here,
+// by role.
 func TestStackRolesWithinBoundary(t *testing.T) {
-	a := app(t)
 	var requests []simRequest
+	for _, a := range []*synthesized{app(t), variant(t)} {
+		stageRoleRequests(t, a, &requests)
+	}
+	if len(requests) == 0 {
+		t.Fatal("no role policy in the service templates")
+	}
+	for i, r := range simulate(t, requests) {
+		if r.Result != "Allowed" {
+			t.Errorf("%s: %s on %s is %s through the boundary (%s): raise the ceiling in infra/bootstrap/ceiling.go", r.Name, requests[i].Action, requests[i].Resource, r.Result, r.Error)
+		}
+	}
+}
+
+// stageRoleRequests adds, for every Allow statement of every role policy of a's service
+// templates, one request per action and resource, by that role within its stage's boundary.
+func stageRoleRequests(t *testing.T, a *synthesized, requests *[]simRequest) {
+	t.Helper()
 	for _, name := range settings.Names {
 		s := a.built[name].Settings
 		tp := a.templates[name]
@@ -197,18 +215,10 @@ func TestStackRolesWithinBoundary(t *testing.T) {
 					policies: []namedPolicy{{Name: id, Policy: map[string]any{"Version": "2012-10-17", "Statement": []any{literal}}}}}
 				for _, action := range strs(literal["Action"]) {
 					for _, resource := range strs(literal["Resource"]) {
-						requests = append(requests, role.request(fmt.Sprintf("%s %s", name, id), action, resource, s.Account, stageContext(name, resource, literal)))
+						*requests = append(*requests, role.request(fmt.Sprintf("%s %s", name, id), action, resource, s.Account, stageContext(name, resource, literal)))
 					}
 				}
 			}
-		}
-	}
-	if len(requests) == 0 {
-		t.Fatal("no role policy in the service templates")
-	}
-	for i, r := range simulate(t, requests) {
-		if r.Result != "Allowed" {
-			t.Errorf("%s: %s on %s is %s through the boundary (%s): raise the ceiling in infra/bootstrap/ceiling.go", r.Name, requests[i].Action, requests[i].Resource, r.Result, r.Error)
 		}
 	}
 }
