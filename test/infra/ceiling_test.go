@@ -199,3 +199,74 @@ func TestExecutionPolicyWithinBoundary(t *testing.T) {
 		t.Logf("actions the simulator's IAM data does not know, not evaluated: %v", slices.Sorted(maps.Keys(unknown)))
 	}
 }
+
+// TestDynamicReferencesResolvable: CloudFormation resolves every {{resolve:secretsmanager:...}}
+// of a service template with the execution role, which may read only the secrets the stage
+// names (bootstrap.Props.ResolvedSecrets): a new dynamic reference fails here by name instead
+// of in the middle of a deploy.
+func TestDynamicReferencesResolvable(t *testing.T) {
+	a := app(t)
+	var requests []simRequest
+	for _, name := range settings.Names {
+		s := a.built[name].Settings
+		exec := principal{arn: fmt.Sprintf("arn:aws:iam::%s:role/cdk-%s-cfn-exec-role-%s-%s", s.Account, s.Bootstrap.Qualifier, s.Account, s.Region),
+			policies: bootstrapPolicies(t, a.bootstrap[name], "keel-"+name+"-cfn-execution-"), boundaries: bootstrapPolicies(t, a.bootstrap[name], "keel-"+name+"-boundary")}
+		resources := a.templates[name]["Resources"].(map[string]any)
+		names, err := resolvedSecrets(resources, resources)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(names) == 0 {
+			t.Fatalf("%s: no dynamic reference found (the smoke token's header value is one)", name)
+		}
+		for _, secret := range names {
+			arn := fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s-AbCdEf", s.Region, s.Account, secret)
+			requests = append(requests, exec.request(name+" resolves "+secret, "secretsmanager:GetSecretValue", arn, s.Account, nil))
+		}
+	}
+	for _, r := range simulate(t, requests) {
+		if r.Result != "Allowed" {
+			t.Errorf("%s: %s; add the secret to ResolvedSecrets in infra/stage/bootstrap.go (under keel/<stage>/)", r.Name, r.Result)
+		}
+	}
+}
+
+// resolvedSecrets finds the secret names of the dynamic references in v: a literal
+// "{{resolve:secretsmanager:NAME:...}}", or "{{resolve:secretsmanager:" joined with a Ref to
+// a secret of the template (its Name).
+func resolvedSecrets(v any, resources map[string]any) ([]string, error) {
+	const prefix = "{{resolve:secretsmanager:"
+	var out []string
+	switch v := v.(type) {
+	case string:
+		if _, rest, ok := strings.Cut(v, prefix); ok && rest != "" {
+			name, _, _ := strings.Cut(rest, ":")
+			out = append(out, name)
+		}
+	case []any:
+		for i, x := range v {
+			if s, ok := x.(string); ok && strings.HasSuffix(s, prefix) && i+1 < len(v) {
+				id, _ := get(v[i+1], "Ref").(string)
+				secret, ok := get(resources, id, "Properties", "Name").(string)
+				if !ok {
+					return nil, fmt.Errorf("a dynamic reference to %s, which is not a named secret of the template", jsonOf(v[i+1]))
+				}
+				out = append(out, secret)
+			}
+			more, err := resolvedSecrets(x, resources)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, more...)
+		}
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(v)) {
+			more, err := resolvedSecrets(v[k], resources)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, more...)
+		}
+	}
+	return out, nil
+}
