@@ -133,8 +133,8 @@ ci-guard: ## fail unless diff-verdicts holds a verdict per stage and none failed
 
 .PHONY: deploy-guard
 deploy-guard: check-stage ## CI, before make deploy: stop on a stateful replacement in the exact assembly it deploys (of CDK_APP or cdk.out)
-	@scripts/install-tools cdk
 	@scripts/require-aws-credentials deploy-guard
+	@scripts/install-tools cdk
 	CDK_APP='$(or $(CDK_APP),$(CDK_OUT))' scripts/deploy-guard '$(STAGE)'
 
 .PHONY: head-of-main
