@@ -61,7 +61,10 @@ func boundaryDenials(props Props, a arns) []statement {
 		deny("NoAuditTampering", auditActions, []string{"*"}, nil),
 		{"Sid": "OwnSecretsOnly", "Effect": "Deny", "Action": []string{"secretsmanager:*Secret*", "secretsmanager:*Resource*"},
 			"NotResource": append([]string{a.secret("keel/" + a.stage + "/*")}, props.ImportedSecretARNs...)},
-		// Stage isolation where accounts are shared (stageguard.go).
+		// keel tags every resource of a stage keel:stage=<stage> (stage.New): where stages
+		// share an account, a role of one may do nothing on another's, nor tag anything as
+		// another's (so a tag cannot be moved to get round this); untagged resources are
+		// not covered (README: Least privilege).
 		deny("OtherStagesResources", guardedServices(), []string{"*"}, statement{
 			"StringNotEquals": statement{"aws:ResourceTag/" + StageTag: props.Stage},
 			"Null":            statement{"aws:ResourceTag/" + StageTag: "false"},
@@ -71,8 +74,8 @@ func boundaryDenials(props Props, a arns) []statement {
 			"Null":            statement{"aws:RequestTag/" + StageTag: "false"},
 		}),
 		ownRecords(props.DomainName),
-		// keel tags every resource of a stage keel:stage=<stage>; keys without the tag (the
-		// account's own) cannot be scheduled for deletion or locked away.
+		// Keys without the stage's tag (the account's own) cannot be scheduled for deletion
+		// or locked away either.
 		deny("OwnKeysOnly", []string{"kms:DisableKey", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"}, []string{"*"},
 			statement{"StringNotEquals": statement{"aws:ResourceTag/" + StageTag: props.Stage}}),
 	}, foundationDenials(props, a)...)
