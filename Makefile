@@ -109,6 +109,12 @@ foundation: check-stage ## deploy STAGE's vault bucket, reader and secrets (an a
 	@scripts/install-tools cdk
 	$(CDK) deploy $(cdk_app) '$(STAGE)/Foundation' --no-notices $(DEPLOY_FLAGS)
 
+.PHONY: rotate-reader-key
+rotate-reader-key: check-stage ## after raising keel:<stage>.foundation.readerKeySerial: the new reader key and reader secret (make foundation), then the token for it (make publish ENV_FILE=f)
+	@[ -n "$(ENV_FILE)" ] || { echo "make rotate-reader-key: ENV_FILE is required (make publish mints the new token): make rotate-reader-key STAGE=$(STAGE) ENV_FILE=.env.$(STAGE)" >&2; exit 2; }
+	@$(MAKE) -s foundation STAGE='$(STAGE)'
+	@$(MAKE) -s publish STAGE='$(STAGE)' ENV_FILE='$(ENV_FILE)'
+
 .PHONY: publish
 publish: check-stage ## push ENV_FILE to STAGE's vault, the passphrase and token into the foundation's secrets
 	@[ -n "$(ENV_FILE)" ] || { echo "make publish: ENV_FILE is required: make publish STAGE=$(STAGE) ENV_FILE=.env.$(STAGE)" >&2; exit 2; }
@@ -143,8 +149,8 @@ ci-guard: ## fail unless diff-verdicts holds a verdict per stage and none failed
 
 .PHONY: deploy-guard
 deploy-guard: check-stage ## CI, before make deploy: stop on a stateful replacement in the exact assembly it deploys (of CDK_APP or cdk.out)
-	@scripts/install-tools cdk
 	@scripts/require-aws-credentials deploy-guard
+	@scripts/install-tools cdk
 	CDK_APP='$(or $(CDK_APP),$(CDK_OUT))' scripts/deploy-guard '$(STAGE)'
 
 .PHONY: db-setup

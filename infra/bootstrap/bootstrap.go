@@ -47,6 +47,9 @@ type Props struct {
 	// Foundation is what the administrator's foundation stack owns; zero when the stage
 	// imports its secrets.
 	Foundation Foundation
+	// DomainName is the stage's DNS name, whose records (and ACM validation records) are the
+	// only ones its roles may change; empty: none.
+	DomainName string
 }
 
 // Foundation names the foundation's resources that no role of the stage may change.

@@ -44,22 +44,27 @@ func boundaryDenials(props Props, a arns) []statement {
 		deny("PassToStageServicesOnly", []string{"iam:PassRole"}, []string{"*"},
 			statement{"StringNotEquals": statement{"iam:PassedToService": props.PassRoleServices}}),
 		deny("NoBoundaryRemoval", []string{"iam:DeleteRolePermissionsBoundary", "iam:DeleteUserPermissionsBoundary"}, []string{"*"}, nil),
-		// Users and groups (the vault reader among them), and roles outside the stage
-		// (OrganizationAccountAccessRole, another stage's): no IAM action at all.
+		// Users and groups (the vault reader among them), roles outside the stage
+		// (OrganizationAccountAccessRole, another stage's, the bootstrap's), every policy (the
+		// boundary, the execution policies) and the OIDC provider: no IAM action at all; of
+		// the names the stage's roles match, the GitHub roles' neither. STS is outside the
+		// ceiling: no role of the stage assumes another.
 		{"Sid": "OwnPrincipalsOnly", "Effect": "Deny", "Action": []string{"iam:*"}, "NotResource": own},
-		deny("ProtectedIAM", []string{"iam:*"}, protectedIAM(a), nil),
-		deny("NoBootstrapOrGitHubRoles", []string{"sts:AssumeRole", "sts:TagSession"}, []string{a.iam("role/cdk-*"), a.iam("role/keel-*-github-*")}, nil),
+		deny("ProtectedIAM", []string{"iam:*"}, []string{a.iam("role/keel-*-github-*")}, nil),
 		// The bootstrap buckets and repositories of every qualifier: publishing is the
 		// publishing roles' job (not bounded); a stage role that could write there could
 		// plant an asset another stage's next deploy would pick up by its hash.
 		deny("NoBootstrapAssets", []string{"s3:Delete*", "s3:Put*", "s3:Replicate*", "s3:RestoreObject"},
 			[]string{fmt.Sprintf("arn:%s:s3:::cdk-*", a.partition), fmt.Sprintf("arn:%s:s3:::cdk-*/*", a.partition)}, nil),
-		deny("NoBootstrapImages", []string{"ecr:BatchDeleteImage", "ecr:CompleteLayerUpload", "ecr:DeleteRepository", "ecr:DeleteRepositoryPolicy", "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:PutLifecyclePolicy", "ecr:SetRepositoryPolicy", "ecr:UploadLayerPart"},
+		deny("NoBootstrapImages", []string{"ecr:*Delete*", "ecr:*LayerUpload", "ecr:Put*", "ecr:Set*", "ecr:UploadLayerPart"},
 			[]string{fmt.Sprintf("arn:%s:ecr:%s:%s:repository/cdk-*", a.partition, a.region, a.account)}, nil),
 		deny("NoAuditTampering", auditActions, []string{"*"}, nil),
 		{"Sid": "OwnSecretsOnly", "Effect": "Deny", "Action": []string{"secretsmanager:*Secret*", "secretsmanager:*Resource*"},
 			"NotResource": append([]string{a.secret("keel/" + a.stage + "/*")}, props.ImportedSecretARNs...)},
-		// Stage isolation where accounts are shared (stageguard.go).
+		// keel tags every resource of a stage keel:stage=<stage> (stage.New): where stages
+		// share an account, a role of one may do nothing on another's, nor tag anything as
+		// another's (so a tag cannot be moved to get round this); untagged resources are
+		// not covered (README: Least privilege).
 		deny("OtherStagesResources", guardedServices(), []string{"*"}, statement{
 			"StringNotEquals": statement{"aws:ResourceTag/" + StageTag: props.Stage},
 			"Null":            statement{"aws:ResourceTag/" + StageTag: "false"},
@@ -68,8 +73,9 @@ func boundaryDenials(props Props, a arns) []statement {
 			"StringNotEquals": statement{"aws:RequestTag/" + StageTag: props.Stage},
 			"Null":            statement{"aws:RequestTag/" + StageTag: "false"},
 		}),
-		// keel tags every resource of a stage keel:stage=<stage>; keys without the tag (the
-		// account's own) cannot be scheduled for deletion or locked away.
+		ownRecords(props.DomainName),
+		// Keys without the stage's tag (the account's own) cannot be scheduled for deletion
+		// or locked away either.
 		deny("OwnKeysOnly", []string{"kms:DisableKey", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"}, []string{"*"},
 			statement{"StringNotEquals": statement{"aws:ResourceTag/" + StageTag: props.Stage}}),
 	}, foundationDenials(props, a)...)
@@ -101,7 +107,7 @@ func foundationDenials(props Props, a arns) []statement {
 		other,
 	}
 	if len(reads) > 0 {
-		out = append(out, statement{"Sid": "FoundationSecretsReadOnly", "Effect": "Deny", "NotAction": foundationReads, "Resource": reads})
+		out = append(out, statement{"Sid": "FoundationSecretsReadOnly", "Effect": "Deny", "NotAction": []string{"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"}, "Resource": reads})
 	}
 	return out
 }
@@ -115,4 +121,18 @@ func (a arns) secret(name string) string {
 
 func (a arns) bootstrapVersion(qualifier string) string {
 	return fmt.Sprintf("arn:%s:ssm:%s:%s:parameter/cdk-bootstrap/%s/version", a.partition, a.region, a.account, qualifier)
+}
+
+// ownRecords keeps the stage's roles to its own DNS names in a hosted zone other stages share
+// (prod's keel.example.com beside staging.keel.example.com): the name and the _<hash>.<name>
+// records ACM validates it with. Route 53 gives the names a change touches, lower-case without
+// the final dot, as route53:ChangeResourceRecordSetsNormalizedRecordNames (Service
+// Authorization Reference, Amazon Route 53).
+func ownRecords(domain string) statement {
+	if domain == "" {
+		return deny("OwnRecordsOnly", []string{"route53:ChangeResourceRecordSets"}, []string{"*"}, nil)
+	}
+	return deny("OwnRecordsOnly", []string{"route53:ChangeResourceRecordSets"}, []string{"*"}, statement{
+		"ForAnyValue:StringNotLike": statement{"route53:ChangeResourceRecordSetsNormalizedRecordNames": []string{domain, "_*." + domain}},
+	})
 }

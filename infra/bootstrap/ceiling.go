@@ -23,10 +23,9 @@ var (
 	// wholeServices may be used whole by the stage's roles, on any resource (the services'
 	// own actions on another stage's resources are denied by tag: guardedServices).
 	wholeServices = []string{"acm", "application-autoscaling", "cloudwatch", "ec2", "ecs", "elasticloadbalancing", "kms", "logs", "route53", "sns", "ssmmessages"}
-	// runtimeActions are what the stack's roles call beyond the handlers' actions: the task
-	// execution role's registry login (GetAuthorizationToken has no resource; Service
-	// Authorization Reference, Amazon ECR).
-	runtimeActions = []string{"ecr:GetAuthorizationToken"}
+	// runtimeActions have no resource (Service Authorization Reference): the task execution
+	// role's registry login, and the password CloudFormation generates for a new secret.
+	runtimeActions = []string{"ecr:GetAuthorizationToken", "secretsmanager:GetRandomPassword"}
 	// pullActions read the stage's own image repository.
 	pullActions = []string{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"}
 	// auditActions are what would blind the account's audit: CloudTrail and AWS Config

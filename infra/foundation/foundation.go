@@ -34,6 +34,9 @@ type Props struct {
 	CustomerManagedKey bool
 	// NoncurrentVersionDays keeps replaced or deleted objects this long.
 	NoncurrentVersionDays int
+	// ReaderKeySerial is the reader key's Serial: a change replaces the key, and the reader
+	// secret takes the new one in the same update. 0 sets none.
+	ReaderKeySerial int
 }
 
 func (p Props) validate() error {
@@ -44,6 +47,8 @@ func (p Props) validate() error {
 		return errors.New("foundation: Prefix must end in / and not start with it")
 	case p.NoncurrentVersionDays < 1:
 		return errors.New("foundation: NoncurrentVersionDays must be at least 1")
+	case p.ReaderKeySerial < 0:
+		return errors.New("foundation: ReaderKeySerial must be 0 or more")
 	}
 	return nil
 }
@@ -166,7 +171,11 @@ func readerStatements(scope constructs.Construct, bucket awss3.Bucket, prefix st
 // the key's SecretAccessKey attribute into the secret itself: the template carries only the
 // Fn::GetAtt, and the key appears in no output, no log and no terminal.
 func newReaderSecret(scope constructs.Construct, props Props, f *Foundation) awssecretsmanager.Secret {
-	key := awsiam.NewAccessKey(scope, jsii.String("ReaderKey"), &awsiam.AccessKeyProps{User: f.Reader})
+	keyProps := &awsiam.AccessKeyProps{User: f.Reader}
+	if props.ReaderKeySerial > 0 {
+		keyProps.Serial = jsii.Number(float64(props.ReaderKeySerial))
+	}
+	key := awsiam.NewAccessKey(scope, jsii.String("ReaderKey"), keyProps)
 	plain := func(s *string) awscdk.SecretValue { return awscdk.SecretValue_UnsafePlainText(s) }
 	return awssecretsmanager.NewSecret(scope, jsii.String("ReaderSecret"), &awssecretsmanager.SecretProps{
 		SecretName:    jsii.String(props.ReaderSecretName),

@@ -100,6 +100,9 @@ type Foundation struct {
 	CustomerManagedKey bool `json:"customerManagedKey"`
 	// NoncurrentVersionDays keeps replaced or deleted vault objects this long, to undo a push.
 	NoncurrentVersionDays int `json:"noncurrentVersionDays"`
+	// ReaderKeySerial: raising it replaces the reader's access key and the reader secret
+	// with it, in one update (make rotate-reader-key); 0 leaves the key as first created.
+	ReaderKeySerial int `json:"readerKeySerial"`
 }
 
 type Task struct {

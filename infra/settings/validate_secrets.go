@@ -29,6 +29,9 @@ func (s Stage) validateSecrets(p *problems) {
 		if d := s.Foundation.NoncurrentVersionDays; d < 1 || d > 3650 {
 			p.add("foundation.noncurrentVersionDays", d, "keep replaced vault objects 1 to 3650 days (30 is enough to undo a bad push)")
 		}
+		if n := s.Foundation.ReaderKeySerial; n < 0 {
+			p.add("foundation.readerKeySerial", n, "0 or more: raise it by one to rotate the reader's key (make rotate-reader-key)")
+		}
 		return
 	}
 	for _, in := range []struct{ arnSetting, arn, nameSetting, name string }{

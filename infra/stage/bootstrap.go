@@ -35,6 +35,7 @@ func newBootstrapStack(scope constructs.Construct, s settings.Stage) awscdk.Stac
 		ResolvedSecrets:    []string{SmokeTokenName(s.Name)},
 		ImportedSecretARNs: importedSecrets(s),
 		Foundation:         foundationProtection(s),
+		DomainName:         s.HTTPS.DomainName,
 	})
 	// What make bootstrap passes to cdk bootstrap, read from the assembly: literal values.
 	stack.TemplateOptions().SetMetadata(&map[string]any{"keel:bootstrap": map[string]any{

@@ -94,3 +94,22 @@ func guardBeforeDeploy(steps []step) string {
 	}
 	return "no make deploy"
 }
+
+// TestRotationAndGuardRefuseEarly: without what they need, the two targets stop with one
+// line naming it, before anything talks to AWS.
+func TestRotationAndGuardRefuseEarly(t *testing.T) {
+	root := testenv.RepoRoot(t)
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"rotate-reader-key", "STAGE=dev"}, "make rotate-reader-key: ENV_FILE is required"},
+		{[]string{"rotate-reader-key", "STAGE=qa", "ENV_FILE=.env.qa"}, "STAGE='qa' is not a stage"},
+		{[]string{"deploy-guard", "STAGE=dev"}, "make deploy-guard: no AWS credentials found"},
+	} {
+		out, err := runIn(t, root, offlineEnv(), "make", append([]string{"-s"}, tt.args...)...)
+		if err == nil || !strings.Contains(out, tt.want) {
+			t.Errorf("make %v: %v\n%s\nwant a failure with %q", tt.args, err, out, tt.want)
+		}
+	}
+}

@@ -53,6 +53,7 @@ func New(d Deps) http.Handler {
 		noSniff,
 		requestID,
 		accessLog(d.Logger),
+		canonicalPrivatePaths,
 		recoverPanics(d.Logger),
 		limitBody(d.MaxBodyBytes),
 		closeWhileDraining(d.Monitor),
