@@ -18,7 +18,7 @@ func ceilingAllows(props Props, a arns) []statement {
 	out := []statement{
 		allow("StageServices", ceilingActions(), []string{"*"}, nil),
 		allow("StageBuckets", []string{"s3:*"}, []string{s3 + "*", s3 + "*/*"}, nil),
-		allow("StageSecrets", []string{"secretsmanager:*"}, append([]string{a.secret("keel/" + a.stage + "/*")}, props.ImportedSecretARNs...), nil),
+		allow("StageSecrets", []string{"secretsmanager:*"}, a.stageSecrets(props), nil),
 		allow("BootstrapVersion", []string{"ssm:GetParameters"}, []string{a.bootstrapVersion(props.Qualifier)}, nil),
 		// The task execution role pulls the image from the stage's own bootstrap repository.
 		allow("PullImage", pullActions, []string{fmt.Sprintf("arn:%s:ecr:%s:%s:repository/cdk-%s-container-assets-%s-%s", a.partition, a.region, a.account, props.Qualifier, a.account, a.region)}, nil),
@@ -60,7 +60,7 @@ func boundaryDenials(props Props, a arns) []statement {
 			[]string{fmt.Sprintf("arn:%s:ecr:%s:%s:repository/cdk-*", a.partition, a.region, a.account)}, nil),
 		deny("NoAuditTampering", auditActions, []string{"*"}, nil),
 		{"Sid": "OwnSecretsOnly", "Effect": "Deny", "Action": []string{"secretsmanager:*Secret*", "secretsmanager:*Resource*"},
-			"NotResource": append([]string{a.secret("keel/" + a.stage + "/*")}, props.ImportedSecretARNs...)},
+			"NotResource": a.stageSecrets(props)},
 		// keel tags every resource of a stage keel:stage=<stage> (stage.New): where stages
 		// share an account, a role of one may do nothing on another's, nor tag anything as
 		// another's (so a tag cannot be moved to get round this); untagged resources are
@@ -114,6 +114,15 @@ func foundationDenials(props Props, a arns) []statement {
 
 // stackNameTag is the tag CloudFormation puts on the resources of a stack, naming it.
 const stackNameTag = "aws:ResourceTag/aws:cloudformation:stack-name"
+
+// stageSecrets are the secrets a stage's roles may use: its own under keel/<stage>/, the ones
+// it imports, and the database's master secret, which RDS creates with the caller's
+// permissions and names rds!cluster-... or rds!db-... itself (no prefix of ours is possible).
+// In an account stages share, rds!* matches another stage's master secret too, where the tag
+// guard (OtherStagesResources) does not hold: RDS does not copy the database's tags onto it.
+func (a arns) stageSecrets(props Props) []string {
+	return append([]string{a.secret("keel/" + a.stage + "/*"), a.secret("rds!*")}, props.ImportedSecretARNs...)
+}
 
 func (a arns) secret(name string) string {
 	return fmt.Sprintf("arn:%s:secretsmanager:%s:%s:secret:%s", a.partition, a.region, a.account, name)

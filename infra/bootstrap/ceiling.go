@@ -22,7 +22,7 @@ const StageTag = "keel:stage"
 var (
 	// wholeServices may be used whole by the stage's roles, on any resource (the services'
 	// own actions on another stage's resources are denied by tag: guardedServices).
-	wholeServices = []string{"acm", "application-autoscaling", "cloudwatch", "ec2", "ecs", "elasticloadbalancing", "kms", "logs", "route53", "sns", "ssmmessages"}
+	wholeServices = []string{"acm", "application-autoscaling", "cloudwatch", "ec2", "ecs", "elasticloadbalancing", "kms", "logs", "rds", "rds-db", "route53", "sns", "ssmmessages", "wafv2"}
 	// runtimeActions have no resource (Service Authorization Reference): the task execution
 	// role's registry login, and the password CloudFormation generates for a new secret.
 	runtimeActions = []string{"ecr:GetAuthorizationToken", "secretsmanager:GetRandomPassword"}
@@ -40,7 +40,7 @@ var (
 // aws:ResourceTag for: a role of one stage may do nothing on another stage's.
 func guardedServices() []string {
 	var out []string
-	for _, s := range []string{"application-autoscaling", "cloudwatch", "ec2", "ecs", "elasticloadbalancing", "kms", "logs", "secretsmanager", "sns"} {
+	for _, s := range []string{"application-autoscaling", "cloudwatch", "ec2", "ecs", "elasticloadbalancing", "kms", "logs", "rds", "secretsmanager", "sns", "wafv2"} {
 		out = append(out, s+":*")
 	}
 	return out

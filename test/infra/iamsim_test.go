@@ -141,8 +141,11 @@ func (r resolver) resolve(v any) (string, error) {
 		if ref, ok := v["Ref"].(string); ok {
 			return r.ref(ref, false)
 		}
-		if att, ok := v["Fn::GetAtt"].([]any); ok && len(att) == 2 && att[1] == "Arn" {
-			return r.ref(fmt.Sprint(att[0]), true)
+		if att, ok := v["Fn::GetAtt"].([]any); ok && len(att) == 2 {
+			if att[1] == "Arn" {
+				return r.ref(fmt.Sprint(att[0]), true)
+			}
+			return r.attribute(fmt.Sprint(att[0]), fmt.Sprint(att[1]))
 		}
 		if imp, ok := v["Fn::ImportValue"].(string); ok {
 			return r.imported(imp)
@@ -196,6 +199,20 @@ func (r resolver) ref(id string, arn bool) (string, error) {
 		return elb + "listener-rule/app/keel-" + r.stage + "-lb/0123456789abcdef/fedcba9876543210/0011223344556677", nil
 	}
 	return "", fmt.Errorf("no literal for %s (%s): teach resolver in test/infra/iamsim_test.go", id, typ)
+}
+
+// attribute gives the database's attributes the stage's policies name: its resource ID (in
+// rds-db:connect's ARN) and its RDS-managed master secret (named by RDS, rds!...).
+func (r resolver) attribute(id, name string) (string, error) {
+	switch name {
+	case "DBClusterResourceId":
+		return "cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ", nil
+	case "DbiResourceId":
+		return "db-ABCDEFGHIJKLMNOPQRSTUVWXYZ", nil
+	case "MasterUserSecret.SecretArn":
+		return fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:rds!cluster-0a1b2c3d-0000-4000-8000-000000000000-AbCdEf", r.region, r.account), nil
+	}
+	return "", fmt.Errorf("no literal for %s.%s: teach resolver in test/infra/iamsim_test.go", id, name)
 }
 
 func (r resolver) imported(name string) (string, error) {
