@@ -23,7 +23,7 @@ help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 .PHONY: tools
-tools: ## install the pinned CDK CLI, local S3 server and linters (cached by version)
+tools: ## install the pinned CDK CLI, local S3 server, linters, govulncheck and its database (cached by version)
 	@scripts/install-tools all
 
 .PHONY: tools-cdk
@@ -46,6 +46,7 @@ go_test = go test -count=1 -p $$(( $$(getconf _NPROCESSORS_ONLN) + 1 )) $(addpre
 test: tools ## run every test of every module, then the lint checks (what CI runs)
 	@for m in $(GO_MODULES); do (cd $$m && go mod download); done
 	$(go_test)
+	go run ./tools/cmd/vulncheck
 	scripts/lint
 	@$(preflight)
 
@@ -54,6 +55,10 @@ lint: ## gofmt, golangci-lint (with go vet's analyzers), actionlint with shellch
 	@scripts/install-tools lint
 	@$(MAKE) -s synth-fast
 	scripts/lint --templates '$(CDK_OUT)'
+
+.PHONY: vulndb-bump
+vulndb-bump: ## move the vulnerability database to a newer golang.org/x/vulndb (VULNDB=pseudo-version|commit, default master) and scan
+	scripts/vulndb-bump $(VULNDB)
 
 .PHONY: diff
 diff: check-stage ## cdk diff of STAGE against what is deployed (needs AWS credentials)
