@@ -52,7 +52,7 @@ test: tools ## run every test of every module, then the lint checks (what CI run
 
 .PHONY: lint
 lint: ## gofmt, golangci-lint (with go vet's analyzers), actionlint with shellcheck, cdk.json offline settings, cfn-lint over every stage's templates
-	@scripts/install-tools lint
+	@scripts/install-tools lint cfnlint
 	@$(MAKE) -s synth-fast
 	scripts/lint --templates '$(CDK_OUT)'
 

@@ -3,7 +3,7 @@ package vulncheck
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"io"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -17,7 +17,7 @@ import (
 func SourceKey(root string, modules, extra, labels []string) (string, error) {
 	h := sha256.New()
 	for _, l := range labels {
-		io.WriteString(h, "label "+l+"\n")
+		fmt.Fprintf(h, "label %s\n", l)
 	}
 	add := func(path string) error {
 		b, err := os.ReadFile(path)
@@ -25,7 +25,7 @@ func SourceKey(root string, modules, extra, labels []string) (string, error) {
 			return err
 		}
 		rel, _ := filepath.Rel(root, path)
-		io.WriteString(h, "file "+rel+"\n")
+		fmt.Fprintf(h, "file %s\n", rel)
 		h.Write(b)
 		return nil
 	}
