@@ -19,12 +19,14 @@ const (
 // the deployment FAILED; the scheduler keeps replacing the failing tasks, launching them less
 // often after repeated failures (ECS developer guide, "service throttle logic"), and the old
 // tasks keep serving within minimumHealthyPercent (1.1). CloudFormation: an update of
-// AWS::ECS::Service waits for the service to stabilize, for an ECS service up to 3 hours
-// (the figure documented for ECS services, not re-read offline here; the CloudFormation
-// Template Reference, AWS::ECS::Service CanaryConfiguration, documents the outer bound:
-// "CloudFormation operations time out after 36 hours"), then fails the resource and rolls the
+// AWS::ECS::Service waits for the service to stabilize, then fails the resource and rolls the
 // stack back to the previous template, itself one more ECS deployment back to the old task
-// definition.
+// definition. How long it waits for an ECS service is 3 hours: observed and reported on
+// CloudFormation's own tracker ("CloudFormation does not recognize a failed ECS deployment,
+// instead timing out after 3 hours", aws-cloudformation/cloudformation-coverage-roadmap#1391;
+// #150; aws/containers-roadmap#1303, "the default timeout (~3 hours)"); the CloudFormation
+// Template Reference documents only the outer bound ("CloudFormation operations time out after
+// 36 hours", AWS::ECS::Service CanaryConfiguration). Inferred, not documented.
 const whatNext = "real ECS would keep this deployment IN_PROGRESS, replacing the failing tasks with ever slower launches (service throttle logic) while the old tasks keep serving; " +
 	"CloudFormation would wait for the service to stabilize, up to 3 hours for an ECS service, then fail the update and roll the stack back to the previous task definition (one more deployment). " +
 	"Turn on the deployment circuit breaker with rollback (keel's service construct does) or a deployment alarm, and ECS ends such a deployment in minutes"
