@@ -14,6 +14,7 @@ import (
 	"io"
 	"maps"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -29,7 +30,7 @@ type Target struct {
 
 func (t Target) String() string {
 	if t.Binary != "" {
-		return "binary " + t.Binary
+		return "binary " + filepath.Base(t.Binary)
 	}
 	return "source " + strings.Join(t.Patterns, " ")
 }

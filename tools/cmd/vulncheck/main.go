@@ -56,7 +56,8 @@ func run(ctx context.Context, args []string, _ func(string) string, stdout, stde
 	if err != nil {
 		return err
 	}
-	if _, err := os.Stat(govulncheck); err != nil {
+	// .tools/bin/govulncheck links to .tools/govulncheck-<version>/: the version keys the cache.
+	if govulncheck, err = filepath.EvalSymlinks(govulncheck); err != nil {
 		return fmt.Errorf("no govulncheck at %s: run scripts/install-tools vuln", *bin)
 	}
 	snap, dbDir, err := snapshot(*db)
@@ -68,7 +69,7 @@ func run(ctx context.Context, args []string, _ func(string) string, stdout, stde
 	if err != nil {
 		return err
 	}
-	key, err := vulncheck.SourceKey(root, mods, []string{"Dockerfile", "go.work"}, []string{*bin, snap.Version, toolchain})
+	key, err := vulncheck.SourceKey(root, mods, []string{"Dockerfile", "go.work"}, []string{govulncheck, snap.Version, toolchain})
 	if err != nil {
 		return err
 	}
