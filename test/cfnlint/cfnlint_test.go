@@ -67,6 +67,7 @@ func cfnLint(t *testing.T) string {
 }
 
 func TestFailsOnBadTemplate(t *testing.T) {
+	t.Parallel() // no jsii here: separate processes only
 	path := cfnLint(t)
 	templates, err := cfnlint.Templates(assembly(t, "eu-west-1", badTemplate))
 	if err != nil {
@@ -123,6 +124,7 @@ func TestExceptionsFile(t *testing.T) {
 // TestCommand: the command fails on the bad template, and without cfn-lint on PATH it skips
 // with a message, except under CI=true, where it fails.
 func TestCommand(t *testing.T) {
+	t.Parallel() // no jsii here: separate processes only
 	cfnLint(t)
 	bin, err := testenv.BuildGo(t.TempDir(), "tools/cmd/cfnlint")
 	if err != nil {

@@ -52,6 +52,7 @@ func scan(t *testing.T, dir string, binary bool) (string, error) {
 }
 
 func TestCalledVulnerabilityFails(t *testing.T) {
+	t.Parallel() // no jsii here: separate processes only
 	for _, binary := range []bool{false, true} {
 		report, err := scan(t, "called", binary)
 		if err == nil || !strings.Contains(err.Error(), "GO-2021-0113") {
@@ -69,6 +70,7 @@ func TestCalledVulnerabilityFails(t *testing.T) {
 }
 
 func TestImportedVulnerabilityIsListed(t *testing.T) {
+	t.Parallel() // no jsii here: separate processes only
 	report, err := scan(t, "imported", false)
 	if strings.Contains(report, "CALLED GO-2021-0113") || (err != nil && strings.Contains(err.Error(), "GO-2021-0113")) {
 		t.Fatalf("an import without a call to the vulnerable symbols counts as called (err %v):\n%s", err, report)
