@@ -34,11 +34,17 @@ func TestSourceKey(t *testing.T) {
 		t.Error("a file that is not Go source changed the key")
 	}
 	for name, change := range map[string]func() string{
-		"source":     func() string { write("app/main.go", "package main // changed"); return key("govulncheck-v1.9.0", "db-1", "go1.26.10") },
-		"go.sum":     func() string { write("app/go.sum", "x v1 h1:"); return key("govulncheck-v1.9.0", "db-1", "go1.26.10") },
-		"Dockerfile": func() string { write("Dockerfile", "FROM other"); return key("govulncheck-v1.9.0", "db-1", "go1.26.10") },
-		"database":   func() string { return key("govulncheck-v1.9.0", "db-2", "go1.26.10") },
-		"toolchain":  func() string { return key("govulncheck-v1.9.0", "db-1", "go1.26.11") },
+		"source": func() string {
+			write("app/main.go", "package main // changed")
+			return key("govulncheck-v1.9.0", "db-1", "go1.26.10")
+		},
+		"go.sum": func() string { write("app/go.sum", "x v1 h1:"); return key("govulncheck-v1.9.0", "db-1", "go1.26.10") },
+		"Dockerfile": func() string {
+			write("Dockerfile", "FROM other")
+			return key("govulncheck-v1.9.0", "db-1", "go1.26.10")
+		},
+		"database":  func() string { return key("govulncheck-v1.9.0", "db-2", "go1.26.10") },
+		"toolchain": func() string { return key("govulncheck-v1.9.0", "db-1", "go1.26.11") },
 	} {
 		if got := change(); got == base {
 			t.Errorf("a change of the %s kept the key: a stale pass would be reused", name)
