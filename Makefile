@@ -39,7 +39,7 @@ $(KEEL): $(keel_sources)
 keel: $(KEEL) ## build the keel command line into bin/keel (keel help lists its commands)
 
 .PHONY: tools
-tools: ## install the pinned CDK CLI, local S3 server and linters (cached by version)
+tools: ## install the pinned CDK CLI, local S3 server, linters, govulncheck and its database (cached by version)
 	@scripts/install-tools all
 
 .PHONY: tools-cdk
@@ -62,14 +62,19 @@ go_test = go test -count=1 -p $$(( $$(getconf _NPROCESSORS_ONLN) + 1 )) $(addpre
 test: tools $(KEEL) ## run every test of every module, then the lint checks (what CI runs)
 	@for m in $(GO_MODULES); do (cd $$m && go mod download); done
 	$(go_test)
+	go run ./tools/cmd/vulncheck
 	scripts/lint
 	@$(preflight)
 
 .PHONY: lint
 lint: ## gofmt, golangci-lint (with go vet's analyzers), actionlint with shellcheck, cdk.json offline settings, cfn-lint over every stage's templates
-	@scripts/install-tools lint
+	@scripts/install-tools lint cfnlint
 	@$(MAKE) -s synth-fast
 	scripts/lint --templates '$(CDK_OUT)'
+
+.PHONY: vulndb-bump
+vulndb-bump: ## move the vulnerability database to a newer golang.org/x/vulndb (VULNDB=pseudo-version|commit, default master) and scan
+	scripts/vulndb-bump $(VULNDB)
 
 .PHONY: diff
 diff: check-stage ## cdk diff of STAGE against what is deployed (needs AWS credentials)

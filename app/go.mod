@@ -2,6 +2,10 @@ module github.com/keelstack/keel/app
 
 go 1.26.0
 
+// The Go release the server is built and scanned with (make test's vulncheck checks its
+// standard library; the image's golang:1.26 builder and CI switch to it when older).
+toolchain go1.26.10
+
 require (
 	github.com/aws/aws-sdk-go-v2 v1.48.0
 	github.com/aws/aws-sdk-go-v2/config v1.33.15

@@ -67,6 +67,7 @@ func cfnLint(t *testing.T) string {
 }
 
 func TestFailsOnBadTemplate(t *testing.T) {
+	t.Parallel() // no jsii here: separate processes only
 	path := cfnLint(t)
 	templates, err := cfnlint.Templates(assembly(t, "eu-west-1", badTemplate))
 	if err != nil {
@@ -75,10 +76,11 @@ func TestFailsOnBadTemplate(t *testing.T) {
 	if len(templates) != 1 || templates[0].Region != "eu-west-1" {
 		t.Fatalf("templates = %+v, want one in eu-west-1", templates)
 	}
-	report, err := cfnlint.Run(context.Background(), path, templates, nil)
+	findings, err := cfnlint.Lint(context.Background(), path, templates)
 	if err != nil {
 		t.Fatal(err)
 	}
+	report := cfnlint.Judge(findings, nil, len(templates))
 	got := map[string]string{}
 	for _, f := range report.Failures {
 		got[f.Rule] = f.Resource + " " + f.Type + ": " + f.Message
@@ -88,13 +90,10 @@ func TestFailsOnBadTemplate(t *testing.T) {
 	}
 
 	// An exception covers its rule on its type only; one that matches nothing is reported.
-	report, err = cfnlint.Run(context.Background(), path, templates, []cfnlint.Exception{
+	report = cfnlint.Judge(findings, []cfnlint.Exception{
 		{Rule: "E3002", Type: "AWS::SNS::Topic", Reason: "test"},
 		{Rule: "E3002", Type: "AWS::ECS::Service", Reason: "test"},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	}, len(templates))
 	if len(report.Excepted) != 1 || len(report.Failures) != 1 || report.Failures[0].Rule != "W3037" || len(report.Unused) != 1 || report.Unused[0].Type != "AWS::ECS::Service" {
 		t.Errorf("with exceptions: failures %v, excepted %v, unused %v", report.Failures, report.Excepted, report.Unused)
 	}
@@ -125,6 +124,7 @@ func TestExceptionsFile(t *testing.T) {
 // TestCommand: the command fails on the bad template, and without cfn-lint on PATH it skips
 // with a message, except under CI=true, where it fails.
 func TestCommand(t *testing.T) {
+	t.Parallel() // no jsii here: separate processes only
 	cfnLint(t)
 	bin, err := testenv.BuildGo(t.TempDir(), "tools/cmd/cfnlint")
 	if err != nil {

@@ -250,7 +250,7 @@ func checkBootstrapDryRun(t *testing.T, out string, makeArgs ...string) {
 	want := []string{
 		"+ node_modules/.bin/cdk deploy --app " + out + " staging/Bootstrap --no-notices",
 		"+ node_modules/.bin/cdk bootstrap aws://123456789012/eu-west-1 --no-notices --qualifier keelstg --toolkit-stack-name CDKToolkit-keelstg " +
-			strings.Join(policies, " ") + " --custom-permissions-boundary keel-staging-boundary --termination-protection",
+			strings.Join(policies, " ") + " --custom-permissions-boundary keel-staging-boundary --termination-protection --template " + filepath.Join(out, "keel-bootstrap-template.json"),
 	}
 	if got := strings.Split(strings.TrimSpace(log), "\n"); !slices.Equal(got, want) {
 		t.Errorf("make bootstrap printed:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

@@ -21,7 +21,7 @@ import (
 )
 
 // ErrMissing is returned by Find when cfn-lint is not installed.
-var ErrMissing = errors.New("cfn-lint is not installed (pip install cfn-lint; the project's machine image has 1.51)")
+var ErrMissing = errors.New("cfn-lint is not installed (scripts/install-tools cfnlint)")
 
 // Find returns the path of cfn-lint on PATH.
 func Find() (string, error) {
@@ -62,8 +62,17 @@ type Report struct {
 // OK says whether the run passes.
 func (r Report) OK() bool { return len(r.Failures) == 0 && len(r.Unused) == 0 }
 
-// Run lints templates with the cfn-lint at path, one call per region, and judges the findings.
+// Run lints templates with the cfn-lint at path and judges the findings.
 func Run(ctx context.Context, path string, templates []Template, exceptions []Exception) (Report, error) {
+	findings, err := Lint(ctx, path, templates)
+	if err != nil {
+		return Report{}, err
+	}
+	return Judge(findings, exceptions, len(templates)), nil
+}
+
+// Lint runs the cfn-lint at path over templates, one call per region.
+func Lint(ctx context.Context, path string, templates []Template) ([]Finding, error) {
 	byRegion := map[string][]string{}
 	for _, t := range templates {
 		byRegion[t.Region] = append(byRegion[t.Region], t.Path)
@@ -72,11 +81,11 @@ func Run(ctx context.Context, path string, templates []Template, exceptions []Ex
 	for _, region := range slices.Sorted(maps.Keys(byRegion)) {
 		fs, err := lint(ctx, path, region, byRegion[region])
 		if err != nil {
-			return Report{}, err
+			return nil, err
 		}
 		findings = append(findings, fs...)
 	}
-	return judge(findings, exceptions, len(templates)), nil
+	return findings, nil
 }
 
 // match is cfn-lint's JSON output format, one element per finding.
@@ -150,7 +159,9 @@ func resourceTypes(file string) (map[string]string, error) {
 	return out, nil
 }
 
-func judge(findings []Finding, exceptions []Exception, templates int) Report {
+// Judge sorts findings of templates templates into failures and accepted ones, and lists the
+// exceptions nothing matched.
+func Judge(findings []Finding, exceptions []Exception, templates int) Report {
 	r := Report{Templates: templates}
 	used := make([]bool, len(exceptions))
 	for _, f := range findings {

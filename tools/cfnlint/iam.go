@@ -69,9 +69,10 @@ func policiesFile(ctx context.Context, path string) (string, error) {
 		if py == "/usr/bin/env" {
 			continue
 		}
-		out, err := exec.CommandContext(ctx, py, "-c", "import cfnlint.data.AdditionalSpecs as a, os; print(os.path.dirname(a.__file__))").Output()
+		// find_spec locates the package without importing it (cfn-lint's import takes seconds).
+		out, err := exec.CommandContext(ctx, py, "-c", "import importlib.util, os; print(os.path.dirname(importlib.util.find_spec('cfnlint').origin))").Output()
 		if err == nil {
-			return filepath.Join(strings.TrimSpace(string(out)), "Policies.json"), nil
+			return filepath.Join(strings.TrimSpace(string(out)), "data", "AdditionalSpecs", "Policies.json"), nil
 		}
 	}
 	return "", fmt.Errorf("cannot find cfn-lint's Python package (tried %v): run cfn-lint from a Python that has it installed", pythons)

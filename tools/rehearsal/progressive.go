@@ -24,6 +24,9 @@ func (s *service) progressive(ctx context.Context, green *Revision, blue *Revisi
 			if reason, rb, ok := d.tripped(); ok {
 				return reason, rb, nil
 			}
+			if err := d.stalled(); err != nil {
+				return "", false, err
+			}
 			// Replace green tasks that failed, up to the desired count.
 			for range max(0, n-len(s.active(green, true))) {
 				if err := s.start(green, 1); err != nil {

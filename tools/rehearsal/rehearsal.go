@@ -171,6 +171,9 @@ func rehearse(ctx context.Context, o Options, svc *service, old, next *Revision,
 	} else {
 		reason, rollback, err = svc.progressive(ctx, next, old)
 	}
+	if reason, ok := stalledBy(err, svc.currentPhase(), o.Timeout); ok {
+		return stalled(svc, ld, stopLoad, loadDone, d, reason), nil
+	}
 	if err != nil {
 		return d, deployErr(err)
 	}

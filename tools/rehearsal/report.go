@@ -19,6 +19,7 @@ const (
 	VerdictDeployed   = "deployed"
 	VerdictRolledBack = "rolled back"
 	VerdictFailed     = "failed"
+	// VerdictStalled (stall.go): the deployment cannot finish under the template's rules.
 )
 
 // ms is a duration that reads as milliseconds in JSON.
@@ -142,6 +143,11 @@ func (r *Report) judge() {
 	}
 	if r.Killed > 0 {
 		r.Why = append(r.Why, fmt.Sprintf("%d tasks were killed with SIGKILL after the stop timeout", r.Killed))
+	}
+	if r.Outcome == outcomeStalled { // the old version serves on: what matters is why and what comes next
+		r.Verdict = VerdictStalled
+		r.Why = append(r.Why, r.Reason, whatNext)
+		return
 	}
 	want := "new"
 	switch r.Outcome {

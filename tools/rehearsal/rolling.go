@@ -22,10 +22,14 @@ type detector struct {
 	threshold int
 	failures  int
 	ignored   map[string]bool // alarms already in ALARM at the start (5.3)
+	// watching is a deployment (not the old version's start or a rollback); inARow counts
+	// its failed tasks since one last turned healthy, breaker or not (stall.go).
+	watching bool
+	inARow   int
 }
 
 func (s *service) newDetector(watch bool) *detector {
-	d := &detector{s: s, breaker: watch && s.plan.CircuitBreaker.Enable, threshold: s.plan.BreakerThreshold(), ignored: map[string]bool{}}
+	d := &detector{s: s, breaker: watch && s.plan.CircuitBreaker.Enable, threshold: s.plan.BreakerThreshold(), ignored: map[string]bool{}, watching: watch}
 	if watch && s.plan.AlarmSwitch.Enable {
 		for _, id := range s.alarms.inAlarm() {
 			// An alarm in ALARM when the deployment starts is ignored for it (5.3, APEX).
@@ -40,6 +44,9 @@ func (s *service) newDetector(watch bool) *detector {
 
 // failed counts a failed task of the deployment (4.2).
 func (d *detector) failed(tk *task, reason string) {
+	if d.watching {
+		d.inARow++
+	}
 	if !d.breaker {
 		return
 	}
@@ -49,6 +56,7 @@ func (d *detector) failed(tk *task, reason string) {
 
 // healthyTask resets the count: resetOnHealthyTask defaults to true (4.1, DCB).
 func (d *detector) healthyTask() {
+	d.inARow = 0
 	if d.breaker && d.failures > 0 {
 		d.failures = 0
 		d.s.tl.add("breaker", "", "0/"+fmt.Sprint(d.threshold), "a task turned healthy: count reset")
@@ -111,6 +119,9 @@ func (s *service) rolling(ctx context.Context, rev *Revision, watch bool) (tripR
 		healthyNew := s.tend(rev, d)
 		if reason, rb, ok := d.tripped(); ok {
 			return reason, rb, nil
+		}
+		if err := d.stalled(); err != nil {
+			return "", false, err
 		}
 		mine, others := s.active(rev, true), s.active(rev, false)
 		// Start new tasks up to the ceiling: floor(N·max/100) tasks not yet STOPPED (1.1, 1.2).
