@@ -23,7 +23,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/keelstack/keel/tools/dockerfile"
+	"github.com/keelstack/keel/tools/testkit/dockerfile"
 	"github.com/keelstack/keel/tools/vulncheck"
 )
 
