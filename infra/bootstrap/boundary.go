@@ -64,7 +64,7 @@ func boundaryDenials(props Props, a arns) []statement {
 		// keel tags every resource of a stage keel:stage=<stage> (stage.New): where stages
 		// share an account, a role of one may do nothing on another's, nor tag anything as
 		// another's (so a tag cannot be moved to get round this); untagged resources are
-		// not covered (README: Least privilege).
+		// not covered (docs/security.md: Least privilege).
 		deny("OtherStagesResources", guardedServices(), []string{"*"}, statement{
 			"StringNotEquals": statement{"aws:ResourceTag/" + StageTag: props.Stage},
 			"Null":            statement{"aws:ResourceTag/" + StageTag: "false"},

@@ -36,6 +36,6 @@ func AccountWarnings(stages []Stage) []string {
 	if prod.SharedAccountWithStages {
 		optOut = fmt.Sprintf(" (%sprod.sharedAccountWithStages = true)", ContextPrefix)
 	}
-	return []string{fmt.Sprintf("%sprod.account = %s is also the account of %s%s: a mistake or a compromised pipeline in one of them can reach prod's account; use one account per stage (README: Account layout)",
+	return []string{fmt.Sprintf("%sprod.account = %s is also the account of %s%s: a mistake or a compromised pipeline in one of them can reach prod's account; use one account per stage (docs/security.md: Account layout)",
 		ContextPrefix, prod.Account, strings.Join(sharing, " and "), optOut)}
 }

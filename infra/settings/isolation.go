@@ -21,7 +21,7 @@ func prodAccountAlone(stages []Stage) error {
 	}
 	prod, sharing := prodSharing(stages)
 	if prod != nil && len(sharing) > 0 && !prod.SharedAccountWithStages && prod.Account != ExampleAccount {
-		errs = append(errs, fmt.Errorf("%sprod.account = %s is also the account of %s: a mistake or a compromised pipeline there could reach prod; give prod its own account, or set %sprod.sharedAccountWithStages = true to accept it (README: Account layout)",
+		errs = append(errs, fmt.Errorf("%sprod.account = %s is also the account of %s: a mistake or a compromised pipeline there could reach prod; give prod its own account, or set %sprod.sharedAccountWithStages = true to accept it (docs/security.md: Account layout)",
 			ContextPrefix, prod.Account, strings.Join(sharing, " and "), ContextPrefix))
 	}
 	return errors.Join(errs...)

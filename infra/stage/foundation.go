@@ -89,7 +89,7 @@ func export(scope constructs.Construct, id string, value *string, name, descript
 
 func suppressFoundationNag(f *foundation.Foundation) {
 	suppress(f.Bucket, "AwsSolutions-S1",
-		"No server access logs: the bucket holds only sealed bundles, unreadable without the passphrase; one IAM user reads it, confined by its own boundary, and publishing needs an administrator's credentials. keel creates no trail: to audit each read and write, add S3 data events for this bucket to the account's CloudTrail trail (README: Least privilege).")
+		"No server access logs: the bucket holds only sealed bundles, unreadable without the passphrase; one IAM user reads it, confined by its own boundary, and publishing needs an administrator's credentials. keel creates no trail: to audit each read and write, add S3 data events for this bucket to the account's CloudTrail trail (docs/security.md: Least privilege).")
 	for _, sec := range []constructs.IConstruct{f.Config, f.Passphrase, f.ReaderSecret} {
 		suppress(sec, "AwsSolutions-SMG4",
 			"Rotated by the runbooks (vault rotate-passphrase, a new reader key then make publish): a rotation Lambda cannot re-seal the vault or mint its token.")

@@ -76,7 +76,7 @@ func New(scope constructs.Construct, id string, props Props) *WAF {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	acl := awswafv2.NewCfnWebACL(c, jsii.String("WebACL"), &awswafv2.CfnWebACLProps{
 		Name:             jsii.String(props.Name),
-		Description:      jsii.String("Managed rule groups and a rate limit per client IP in front of the service's load balancer"),
+		Description:      jsii.String("Managed rule groups and a rate limit per client IP in front of the service load balancer"),
 		Scope:            jsii.String("REGIONAL"),
 		DefaultAction:    &awswafv2.CfnWebACL_DefaultActionProperty{Allow: map[string]any{}},
 		VisibilityConfig: visibility(props.Name),
@@ -86,13 +86,13 @@ func New(scope constructs.Construct, id string, props Props) *WAF {
 		ResourceArn: props.LoadBalancerARN,
 		WebAclArn:   acl.AttrArn(),
 	})
+	// The destination's ARN references the log group, so CloudFormation creates it first.
 	logs := logGroup(c, props)
-	logging := awswafv2.NewCfnLoggingConfiguration(c, jsii.String("Logging"), &awswafv2.CfnLoggingConfigurationProps{
+	awswafv2.NewCfnLoggingConfiguration(c, jsii.String("Logging"), &awswafv2.CfnLoggingConfigurationProps{
 		ResourceArn:           acl.AttrArn(),
 		LogDestinationConfigs: &[]any{logGroupARN(logs)},
 		RedactedFields:        redacted(props.RedactedHeaders),
 	})
-	logging.Node().AddDependency(logs)
 	return &WAF{Construct: c, WebACL: acl, Logs: logs}
 }
 
