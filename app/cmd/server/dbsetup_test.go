@@ -58,7 +58,7 @@ func TestDBSetup(t *testing.T) {
 	if _, err := db.Migrate(ctx, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
 		t.Fatalf("the role cannot migrate its schema: %v", err)
 	}
-	if _, err := db.CreateNote(ctx, "hello"); err != nil {
+	if _, err := db.CreateNote(ctx, nil, "hello"); err != nil {
 		t.Fatal(err)
 	}
 	if err := pg.QueryRow(ctx, "postgres", "SELECT tableowner || '.' || schemaname FROM pg_tables WHERE tablename = 'notes'", &owner); err != nil || owner != "keel_app.keel_app" {

@@ -24,15 +24,26 @@ func TestNotesCRUDAndKeyset(t *testing.T) {
 	}
 	var ids []int64
 	for i := range 5 {
-		n, err := s.CreateNote(ctx, fmt.Sprintf("note %d '; DROP TABLE notes; --", i))
+		n, err := s.CreateNote(ctx, nil, fmt.Sprintf("note %d '; DROP TABLE notes; --", i))
 		if err != nil {
 			t.Fatal(err)
 		}
 		ids = append(ids, n.ID)
 	}
 	got, err := s.Note(ctx, ids[2])
-	if err != nil || got.Body != "note 2 '; DROP TABLE notes; --" {
+	if err != nil || got.Body != "note 2 '; DROP TABLE notes; --" || got.Title != nil {
 		t.Fatalf("Note = %+v, %v", got, err)
+	}
+	title := "a title"
+	titled, err := s.CreateNote(ctx, &title, "with a title")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Note(ctx, titled.ID); err != nil || got.Title == nil || *got.Title != title {
+		t.Fatalf("titled note = %+v, %v", got, err)
+	}
+	if err := s.DeleteNote(ctx, titled.ID); err != nil {
+		t.Fatal(err)
 	}
 	var seen []int64
 	for after := int64(0); ; {
