@@ -5,6 +5,7 @@
 package pgtest
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -16,6 +17,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -48,16 +50,27 @@ type Options struct {
 	TLS bool
 }
 
-// BinDir returns the directory of initdb and pg_ctl: Debian's, or PATH's.
+// BinDir returns the directory of initdb and pg_ctl: Debian's pinned major, else the newest
+// major the distribution installed (install-tools says when it had to), else PATH's.
 func BinDir() (string, error) {
 	debian := "/usr/lib/postgresql/" + Major + "/bin"
 	if _, err := os.Stat(filepath.Join(debian, "pg_ctl")); err == nil {
 		return debian, nil
 	}
+	if found, _ := filepath.Glob("/usr/lib/postgresql/*/bin/pg_ctl"); len(found) > 0 {
+		slices.SortFunc(found, func(a, b string) int { return cmp.Compare(major(a), major(b)) })
+		return filepath.Dir(found[len(found)-1]), nil
+	}
 	if p, err := exec.LookPath("pg_ctl"); err == nil {
 		return filepath.Dir(p), nil
 	}
 	return "", errors.New("PostgreSQL is not installed (no " + debian + "/pg_ctl, none on PATH): run scripts/install-tools postgres")
+}
+
+// major is the version directory's number in /usr/lib/postgresql/N/bin/pg_ctl.
+func major(path string) int {
+	n, _ := strconv.Atoi(filepath.Base(filepath.Dir(filepath.Dir(path))))
+	return n
 }
 
 // Start creates and starts a cluster in a new temporary directory.
