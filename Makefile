@@ -108,8 +108,8 @@ pin-images: ## resolve the Dockerfile's image tags to digests (name:tag@sha256:â
 	go run ./tools/cmd/pinimages --dockerfile Dockerfile
 
 .PHONY: dev
-dev: ## run the service locally on a local S3 server with a sample vault (PORT=8080); Ctrl-C stops it
-	@scripts/install-tools versitygw
+dev: ## run the service locally on a local S3 server and PostgreSQL with a sample vault (PORT=8080); Ctrl-C stops it
+	@scripts/install-tools versitygw postgres
 	@go build -o bin/devstack ./tools/cmd/devstack
 	@exec bin/devstack --port $(or $(PORT),8080)
 
