@@ -84,6 +84,10 @@ func (d Deps) readyz(w http.ResponseWriter, r *http.Request) {
 		body["gen"] = vault.Generation()
 	}
 	if db := d.databaseReport(r.Context()); db != nil {
+		if open, _ := d.db(); open != nil {
+			st := open.Stats()
+			db.Pool = &st
+		}
 		body["database"] = db
 		ready = ready && db.Status != "down"
 	}

@@ -21,6 +21,7 @@ type Database interface {
 	Notes(ctx context.Context, after int64, limit int) ([]store.Note, error)
 	DeleteNote(ctx context.Context, id int64) error
 	Ping(ctx context.Context) error
+	Stats() store.Stats
 }
 
 const (
