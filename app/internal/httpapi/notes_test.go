@@ -56,7 +56,7 @@ func TestQueryDeadlineReachesTheStore(t *testing.T) {
 	h := notesHandler(t, db, true)
 	start := time.Now()
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest("GET", "/api/v1/notes/7", nil))
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/v1/notes/7", nil))
 	if rec.Code != 503 || rec.Header().Get("Content-Type") != "application/problem+json" || rec.Header().Get("Retry-After") == "" {
 		t.Fatalf("%d %v %s", rec.Code, rec.Header(), rec.Body)
 	}
@@ -70,24 +70,24 @@ func TestHealthReportsTheDatabase(t *testing.T) {
 	h := notesHandler(t, down, true)
 	for path, code := range map[string]int{"/healthz": 200, "/readyz": 503} {
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
 		if rec.Code != code || !strings.Contains(rec.Body.String(), `"status":"down","error":"DatabaseUnreachableError"`) {
 			t.Errorf("%s with the database down: %d %s", path, rec.Code, rec.Body)
 		}
 	}
 	rec := httptest.NewRecorder()
-	notesHandler(t, &fakeDB{}, true).ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+	notesHandler(t, &fakeDB{}, true).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
 	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"pool":{`) {
 		t.Errorf("readyz with the database up: %d %s", rec.Code, rec.Body)
 	}
 	none := notesHandler(t, nil, false)
 	rec = httptest.NewRecorder()
-	none.ServeHTTP(rec, httptest.NewRequest("GET", "/api/v1/notes", nil))
+	none.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/v1/notes", nil))
 	if rec.Code != 503 || !strings.Contains(rec.Body.String(), "no database") {
 		t.Errorf("notes without a database: %d %s", rec.Code, rec.Body)
 	}
 	rec = httptest.NewRecorder()
-	none.ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
+	none.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
 	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"database":{"status":"none"}`) {
 		t.Errorf("healthz without a database: %d %s", rec.Code, rec.Body)
 	}
@@ -99,13 +99,13 @@ func TestStoreErrorsNeverReachTheClient(t *testing.T) {
 	h := New(Deps{Logger: slog.New(slog.NewJSONHandler(f.logs, nil)), Monitor: f.monitor, MaxBodyBytes: 1024, QueryTimeout: time.Second,
 		Database: func() (Database, bool) { return db, true }})
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest("DELETE", "/api/v1/notes/3", nil))
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodDelete, "/api/v1/notes/3", nil))
 	if rec.Code != 500 || strings.Contains(rec.Body.String(), "secret-detail") || !strings.Contains(f.logs.String(), `"error":"DatabaseQueryError"`) {
 		t.Fatalf("%d %s\nlogs: %s", rec.Code, rec.Body, f.logs)
 	}
 	db.err = store.ErrNotFound
 	rec = httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest("DELETE", "/api/v1/notes/3", nil))
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodDelete, "/api/v1/notes/3", nil))
 	if rec.Code != 404 {
 		t.Fatalf("not found: %d", rec.Code)
 	}
