@@ -211,3 +211,28 @@ func TestErrorsCarryNoSecret(t *testing.T) {
 		}
 	}
 }
+
+func TestFailedMigrationIsClassified(t *testing.T) {
+	url, _ := database(t)
+	s := open(t, Target{Database: settings(), URL: url})
+	_, err := migrate(context.Background(), s, badMigrations, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if Class(err) != ClassMigration || !strings.Contains(err.Error(), "no_such_table") {
+		t.Fatalf("%v (class %q), want %s naming the problem", err, Class(err), ClassMigration)
+	}
+}
+
+// TestTokensNeverInErrors: a managed sign-in refused with a token-shaped password, and an
+// error that quotes a token, carry no token.
+func TestTokensNeverInErrors(t *testing.T) {
+	_, name := database(t)
+	const token = "db.example:5432?Action=connect&DBUser=keel&X-Amz-Credential=AKID%2F20261207&X-Amz-Signature=abcdef0123456789"
+	db := settings()
+	db.Host, db.Port, db.Name, db.User, db.Region, db.IAM, db.CAFile = pg.Host, pg.Port, name, name, "eu-west-1", true, pg.CAFile
+	_, err := Open(context.Background(), Target{Database: db, Tokens: func(context.Context) (string, error) { return token, nil }})
+	if Class(err) != ClassAuth || strings.Contains(err.Error(), "X-Amz-Signature") {
+		t.Fatalf("%v, want %s without the token", err, ClassAuth)
+	}
+	if got := wrap(errors.New("dial: password was "+token+" here")).Error(); strings.Contains(got, "abcdef0123456789") || !strings.Contains(got, "[redacted token]") {
+		t.Fatalf("scrubbed: %s", got)
+	}
+}
