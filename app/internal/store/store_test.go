@@ -232,7 +232,7 @@ func TestTokensNeverInErrors(t *testing.T) {
 	if Class(err) != ClassAuth || strings.Contains(err.Error(), "X-Amz-Signature") {
 		t.Fatalf("%v, want %s without the token", err, ClassAuth)
 	}
-	if got := wrap(errors.New("dial: password was "+token+" here")).Error(); strings.Contains(got, "abcdef0123456789") || !strings.Contains(got, "[redacted token]") {
+	if got := wrap(errors.New("dial: password was " + token + " here")).Error(); strings.Contains(got, "abcdef0123456789") || !strings.Contains(got, "[redacted token]") {
 		t.Fatalf("scrubbed: %s", got)
 	}
 }
