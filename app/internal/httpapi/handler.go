@@ -37,7 +37,6 @@ func New(d Deps) http.Handler {
 	mux.HandleFunc("/healthz", get(d.healthz))
 	mux.HandleFunc("/livez", get(livez))
 	mux.HandleFunc("/readyz", get(d.readyz))
-	mux.HandleFunc("/api/v1/database", get(d.databaseURL))
 	mux.HandleFunc("/api/v1/greetings", post(greet))
 	mux.HandleFunc("/api/v1/notes", only(d.notes, http.MethodGet, http.MethodHead, http.MethodPost))
 	mux.HandleFunc("/api/v1/notes/{id}", only(d.note, http.MethodGet, http.MethodHead, http.MethodDelete))
@@ -97,20 +96,6 @@ func (d Deps) readyz(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusServiceUnavailable
 	}
 	writeJSON(w, status, body)
-}
-
-// databaseURL is the example of a handler using a vault value: it says whether DATABASE_URL is
-// configured and by which tier, and never returns the value. It serves while draining too:
-// requests that still arrive then must not fail.
-func (d Deps) databaseURL(w http.ResponseWriter, r *http.Request) {
-	phase, vault, _ := d.Monitor.State()
-	if vault == nil {
-		problem(w, r, http.StatusServiceUnavailable, "not ready", "the service is "+phase.String())
-		return
-	}
-	const key = "DATABASE_URL"
-	value, ok := vault.GetEnv(key)
-	writeJSON(w, http.StatusOK, map[string]any{"key": key, "configured": ok && value != "", "source": vault.EnvSource(key)})
 }
 
 // greet is the example of a handler that reads a JSON body: {"name": "..."}.
