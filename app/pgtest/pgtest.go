@@ -18,6 +18,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"slices"
+	"strings"
 	"strconv"
 	"testing"
 
@@ -48,6 +49,9 @@ type Server struct {
 type Options struct {
 	// TLS turns ssl on with a certificate for 127.0.0.1 and localhost signed by a fresh CA.
 	TLS bool
+	// HBA lines go before initdb's pg_hba.conf rules (the first matching line decides): for
+	// example, trust for a user that signs in with an IAM token, which only RDS can check.
+	HBA []string
 }
 
 // BinDir returns the directory of initdb and pg_ctl: Debian's pinned major, else the newest
@@ -125,6 +129,9 @@ func (s *Server) init(opts Options) error {
 		}
 		conf += "ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n"
 	}
+	if err := s.prependHBA(opts.HBA); err != nil {
+		return err
+	}
 	f, err := os.OpenFile(filepath.Join(s.data, "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		return err
@@ -132,6 +139,18 @@ func (s *Server) init(opts Options) error {
 	defer f.Close()
 	_, err = f.WriteString(conf)
 	return err
+}
+
+func (s *Server) prependHBA(lines []string) error {
+	if len(lines) == 0 {
+		return nil
+	}
+	path := filepath.Join(s.data, "pg_hba.conf")
+	old, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	return s.writeFile(path, strings.Join(lines, "\n")+"\n"+string(old))
 }
 
 // StartAgain starts the cluster (after Stop), on the same port.
