@@ -136,8 +136,8 @@ pin-images: $(KEEL) ## resolve the Dockerfile's image tags to digests (name:tag@
 	$(KEEL) pin-images --dockerfile Dockerfile
 
 .PHONY: dev
-dev: $(KEEL) ## run the service locally on a local S3 server with a sample vault (PORT=8080); Ctrl-C stops it
-	@scripts/install-tools versitygw
+dev: $(KEEL) ## run the service locally on a local S3 server and PostgreSQL with a sample vault (PORT=8080); Ctrl-C stops it
+	@scripts/install-tools versitygw postgres
 	@exec $(KEEL) dev --port $(or $(PORT),8080)
 
 .PHONY: ci-diff

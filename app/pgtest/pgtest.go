@@ -5,6 +5,7 @@
 package pgtest
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -16,7 +17,9 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -46,18 +49,32 @@ type Server struct {
 type Options struct {
 	// TLS turns ssl on with a certificate for 127.0.0.1 and localhost signed by a fresh CA.
 	TLS bool
+	// HBA lines go before initdb's pg_hba.conf rules (the first matching line decides): for
+	// example, trust for a user that signs in with an IAM token, which only RDS can check.
+	HBA []string
 }
 
-// BinDir returns the directory of initdb and pg_ctl: Debian's, or PATH's.
+// BinDir returns the directory of initdb and pg_ctl: Debian's pinned major, else the newest
+// major the distribution installed (install-tools says when it had to), else PATH's.
 func BinDir() (string, error) {
 	debian := "/usr/lib/postgresql/" + Major + "/bin"
 	if _, err := os.Stat(filepath.Join(debian, "pg_ctl")); err == nil {
 		return debian, nil
 	}
+	if found, _ := filepath.Glob("/usr/lib/postgresql/*/bin/pg_ctl"); len(found) > 0 {
+		slices.SortFunc(found, func(a, b string) int { return cmp.Compare(major(a), major(b)) })
+		return filepath.Dir(found[len(found)-1]), nil
+	}
 	if p, err := exec.LookPath("pg_ctl"); err == nil {
 		return filepath.Dir(p), nil
 	}
 	return "", errors.New("PostgreSQL is not installed (no " + debian + "/pg_ctl, none on PATH): run scripts/install-tools postgres")
+}
+
+// major is the version directory's number in /usr/lib/postgresql/N/bin/pg_ctl.
+func major(path string) int {
+	n, _ := strconv.Atoi(filepath.Base(filepath.Dir(filepath.Dir(path))))
+	return n
 }
 
 // Start creates and starts a cluster in a new temporary directory.
@@ -112,6 +129,9 @@ func (s *Server) init(opts Options) error {
 		}
 		conf += "ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n"
 	}
+	if err := s.prependHBA(opts.HBA); err != nil {
+		return err
+	}
 	f, err := os.OpenFile(filepath.Join(s.data, "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		return err
@@ -119,6 +139,18 @@ func (s *Server) init(opts Options) error {
 	defer f.Close()
 	_, err = f.WriteString(conf)
 	return err
+}
+
+func (s *Server) prependHBA(lines []string) error {
+	if len(lines) == 0 {
+		return nil
+	}
+	path := filepath.Join(s.data, "pg_hba.conf")
+	old, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	return s.writeFile(path, strings.Join(lines, "\n")+"\n"+string(old))
 }
 
 // StartAgain starts the cluster (after Stop), on the same port.

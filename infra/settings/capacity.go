@@ -3,7 +3,7 @@ package settings
 // KneeRequestsPerSecondPerVCPU is one task's capacity per vCPU: the knee of throughput
 // against p99 latency that `make bench BENCH_FLAGS="-only capacity"` measures on the real
 // server binary ("capacity: knee", per vCPU in its note). Measured 2026-12-07: 1 846 req/s
-// on GET /api/v1/database at 1/16 vCPU, 29 534 per vCPU, on 2 shared cores under a load
+// on GET /api/v1/database (now GET /api/v1/greetings?name=, as cheap) at 1/16 vCPU, 29 534 per vCPU, on 2 shared cores under a load
 // average of ~16. The example API is CPU-bound and cheap; measure again (on the route that
 // dominates traffic) when the API's cost per request changes, such as when handlers query a
 // database.

@@ -47,7 +47,7 @@ func TestMakeDev(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
 
-	ready := regexp.MustCompile(`the service is at (http://\S+) \(S3 at (http://\S+),`)
+	ready := regexp.MustCompile(`the service is at (http://\S+) \(S3 at (http://\S+),.* PostgreSQL at (\S+)\)`)
 	lines := make(chan string)
 	var log strings.Builder
 	go func() {
@@ -57,7 +57,7 @@ func TestMakeDev(t *testing.T) {
 		}
 		close(lines)
 	}()
-	var serviceURL, s3URL string
+	var serviceURL, s3URL, pgAddr string
 	timeout := time.After(3 * time.Minute)
 	for serviceURL == "" {
 		select {
@@ -67,7 +67,7 @@ func TestMakeDev(t *testing.T) {
 			}
 			log.WriteString(line + "\n")
 			if m := ready.FindStringSubmatch(line); m != nil {
-				serviceURL, s3URL = m[1], m[2]
+				serviceURL, s3URL, pgAddr = m[1], m[2], m[3]
 			}
 		case <-timeout:
 			t.Fatalf("make dev did not come up:\n%s", log.String())
@@ -79,6 +79,16 @@ func TestMakeDev(t *testing.T) {
 	}
 	resp.Body.Close()
 	checkLoopbackOnly(t, cmd.Process.Pid, serviceURL, s3URL)
+	// The database behind the notes API is make dev's own PostgreSQL (its own session, so the
+	// group check above does not see it; it listens on loopback by its configuration).
+	resp, err = http.Post(serviceURL+"/api/v1/notes", "application/json", strings.NewReader(`{"body":"from make dev"}`))
+	if err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create a note: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if host, _, _ := net.SplitHostPort(pgAddr); host != "127.0.0.1" {
+		t.Errorf("PostgreSQL at %s, want loopback", pgAddr)
+	}
 
 	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGINT); err != nil { // Ctrl-C
 		t.Fatal(err)
@@ -90,7 +100,7 @@ func TestMakeDev(t *testing.T) {
 	if !strings.Contains(log.String(), "keel dev: stopped") {
 		t.Errorf("no orderly stop:\n%s", log.String())
 	}
-	for _, u := range []string{serviceURL, s3URL} {
+	for _, u := range []string{serviceURL, s3URL, pgAddr} {
 		if c, err := net.DialTimeout("tcp", strings.TrimPrefix(u, "http://"), time.Second); err == nil {
 			c.Close()
 			t.Errorf("%s still answers after Ctrl-C", u)

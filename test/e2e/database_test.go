@@ -66,7 +66,7 @@ func TestNotesOnPostgres(t *testing.T) {
 	p := start(t, v.env("DATABASE_URL="+url, "DB_POOL_MAX=2", "DB_POOL_ACQUIRE_TIMEOUT=300ms", "DB_QUERY_TIMEOUT=1s"))
 	p.waitReady(t)
 	t.Cleanup(func() { noDBSecret(t, p) })
-	if line := p.logLine(t, "database opened"); line["migrations_applied"] != 1.0 {
+	if line := p.logLine(t, "database opened"); line["migrations_applied"] != 2.0 {
 		t.Fatalf("database opened = %v", line)
 	}
 
@@ -79,8 +79,13 @@ func TestNotesOnPostgres(t *testing.T) {
 			}
 			ids = append(ids, n["id"].(float64))
 		}
-		if code, _, n := p.call(t, "GET", fmt.Sprintf("/api/v1/notes/%.0f", ids[1]), "", ""); code != 200 || n["body"] != "note 1'); DROP TABLE notes; --" {
+		if code, _, n := p.call(t, "GET", fmt.Sprintf("/api/v1/notes/%.0f", ids[1]), "", ""); code != 200 || n["body"] != "note 1'); DROP TABLE notes; --" || n["title"] != nil {
 			t.Fatalf("get: %d %v", code, n)
+		}
+		if code, _, n := p.call(t, "POST", "/api/v1/notes", "application/json", `{"title":"t","body":"b"}`); code != 201 || n["title"] != "t" {
+			t.Fatalf("create with a title: %d %v", code, n)
+		} else {
+			p.call(t, "DELETE", fmt.Sprintf("/api/v1/notes/%.0f", n["id"]), "", "")
 		}
 		var seen []float64
 		for next := "/api/v1/notes?limit=2"; next != ""; {
@@ -120,6 +125,8 @@ func TestNotesOnPostgres(t *testing.T) {
 			{"POST", "/api/v1/notes", "text/plain", `{"body":"a"}`, 415},
 			{"POST", "/api/v1/notes", "application/json", `{"body":"a\u0000b"}`, 422},
 			{"POST", "/api/v1/notes", "application/json", `{"body":""}`, 422},
+			{"POST", "/api/v1/notes", "application/json", `{"title":"","body":"a"}`, 422},
+			{"POST", "/api/v1/notes", "application/json", `{"title":"` + strings.Repeat("t", 201) + `","body":"a"}`, 422},
 			{"POST", "/api/v1/notes", "application/json", `{"body":"` + strings.Repeat("x", 10001) + `"}`, 422},
 			{"POST", "/api/v1/notes", "application/json", `{"body":"` + strings.Repeat("x", 2<<20) + `"}`, 413},
 			{"PUT", "/api/v1/notes/1", "application/json", `{}`, 405},

@@ -88,8 +88,14 @@ func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return 
 // start runs the binary with only env (and PATH), on a free port, as the image runs it.
 func start(t *testing.T, env []string) *proc {
 	t.Helper()
+	return startBin(t, serverBin, env)
+}
+
+// startBin is start with another build of the server.
+func startBin(t *testing.T, bin string, env []string) *proc {
+	t.Helper()
 	port := freePort(t)
-	cmd := exec.Command(serverBin, "serve")
+	cmd := exec.Command(bin, "serve")
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), fmt.Sprintf("PORT=%d", port)}, env...)
 	p := &proc{cmd: cmd, url: fmt.Sprintf("http://127.0.0.1:%d", port), out: &syncBuffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.out, p.out

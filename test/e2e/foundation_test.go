@@ -130,7 +130,7 @@ func TestThreeCommands(t *testing.T) {
 		t.Fatalf("the deploy check refused published secrets: %v\n%s", err, out)
 	}
 
-	p := start(t, append(f.serviceEnv(), "FRESHNESS_INTERVAL=200ms", "FRESHNESS_WAIT=2s"))
+	p := start(t, append(f.serviceEnv(), "FRESHNESS_INTERVAL=200ms", "FRESHNESS_WAIT=2s", "VAULT_KEYS=BILLING_KEY"))
 	p.waitReady(t)
 	if code, body := p.get("/healthz"); code != 200 || body["status"] != "fresh" || body["gen"] != float64(1) {
 		t.Fatalf("/healthz after publish: %d %v", code, body)

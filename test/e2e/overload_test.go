@@ -106,7 +106,7 @@ type answer struct {
 }
 
 func call(client *http.Client, ctx context.Context, url string) (answer, error) {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url+"/api/v1/database", nil)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url+"/api/v1/greetings?name=e2e", nil)
 	start := time.Now()
 	resp, err := client.Do(req)
 	if err != nil {
@@ -131,7 +131,7 @@ func TestSlowHeadersTakeNoSlot(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { c.Close() })
-		fmt.Fprint(c, "GET /api/v1/database HTTP/1.1\r\nHost: e2e\r\nX-Slow: ")
+		fmt.Fprint(c, "GET /api/v1/greetings?name=e2e HTTP/1.1\r\nHost: e2e\r\nX-Slow: ")
 	}
 	for range 2 * slots {
 		if a, err := call(http.DefaultClient, context.Background(), p.url); err != nil || a.code != 200 || a.took > maxWait {

@@ -12,8 +12,8 @@ import (
 
 // Load is the client traffic sent through the balancer while the service deploys.
 type Load struct {
-	// Rate is steady requests per real second (GET /api/v1/database and POST /api/v1/greetings
-	// in turn).
+	// Rate is steady requests per real second (GET /livez and POST /api/v1/greetings in turn:
+	// the rehearsal's tasks have no database, so the API's GETs would answer 503).
 	Rate int
 	// SlowClients each send slow-body uploads to POST /api/v1/greetings back to back, every
 	// one lasting Longest (template time, scaled by the speed factor): the app has no endpoint
@@ -92,7 +92,7 @@ func (l *loader) run(ctx context.Context) {
 			go func() {
 				defer l.wg.Done()
 				if n%2 == 0 {
-					l.send(http.MethodGet, "/api/v1/database", false, n)
+					l.send(http.MethodGet, "/livez", false, n)
 				} else {
 					l.send(http.MethodPost, "/api/v1/greetings", false, n)
 				}

@@ -58,12 +58,23 @@ func TestDBSetup(t *testing.T) {
 	if _, err := db.Migrate(ctx, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
 		t.Fatalf("the role cannot migrate its schema: %v", err)
 	}
-	if _, err := db.CreateNote(ctx, "hello"); err != nil {
+	if _, err := db.CreateNote(ctx, nil, "hello"); err != nil {
 		t.Fatal(err)
 	}
 	if err := pg.QueryRow(ctx, "postgres", "SELECT tableowner || '.' || schemaname FROM pg_tables WHERE tablename = 'notes'", &owner); err != nil || owner != "keel_app.keel_app" {
 		t.Fatalf("notes table owner.schema = %q, %v", owner, err)
 	}
+
+	env["DB_USER"] = `x"; DROP ROLE postgres; --`
+	var bad bytes.Buffer
+	if err := run(ctx, []string{"dbsetup"}, lookup, &bad, &bad); err == nil || !strings.Contains(bad.String(), store.ClassConfig) {
+		t.Fatalf("a DB_USER that is not a plain identifier: %v\n%s", err, bad.String())
+	}
+	var roles int
+	if err := pg.QueryRow(ctx, "postgres", "SELECT count(*) FROM pg_roles WHERE rolname LIKE 'x%'", &roles); err != nil || roles != 0 {
+		t.Fatalf("%d roles made from the bad name, %v", roles, err)
+	}
+	env["DB_USER"] = "keel_app"
 
 	env["DB_MASTER_PASSWORD"] = "Wr0ng-master-pa55"
 	var out bytes.Buffer

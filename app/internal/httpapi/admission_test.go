@@ -35,7 +35,7 @@ func TestOverCapacity(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 
-	rec := f.do("GET", "/api/v1/database")
+	rec := f.do("GET", "/api/v1/greetings?name=refused")
 	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") != "1" || rec.Header().Get("Content-Type") != "application/problem+json" {
 		t.Fatalf("over capacity: %d %v", rec.Code, rec.Header())
 	}
@@ -68,7 +68,7 @@ func TestOverCapacity(t *testing.T) {
 			outcomes[m.Path+" "+m.Admission.Outcome] = m.Admission.QueueMs
 		}
 	}
-	if q, ok := outcomes["/api/v1/database refused"]; !ok || q < 50 {
+	if q, ok := outcomes["/api/v1/greetings refused"]; !ok || q < 50 {
 		t.Errorf("access log: want the refusal with its 50 ms in the queue, got %v\n%s", outcomes, f.logs)
 	}
 	if _, ok := outcomes["/api/v1/greetings admitted"]; !ok {

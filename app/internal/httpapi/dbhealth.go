@@ -14,6 +14,8 @@ const dbPingTimeout = time.Second
 type dbReport struct {
 	Status string `json:"status"`          // up, down, or none (no database configured)
 	Error  string `json:"error,omitempty"` // the store's error class when down
+	// Pool is the connection pool's counters (/readyz only: an operator's and the bench's view).
+	Pool *store.Stats `json:"pool,omitempty"`
 }
 
 // databaseReport pings the database, or is nil while there is none yet (booting).

@@ -42,8 +42,7 @@ func New(d Deps) http.Handler {
 	mux.HandleFunc("/healthz", get(d.healthz))
 	mux.HandleFunc("/livez", get(livez))
 	mux.HandleFunc("/readyz", get(d.readyz))
-	mux.HandleFunc("/api/v1/database", get(d.databaseURL))
-	mux.HandleFunc("/api/v1/greetings", post(greet))
+	mux.HandleFunc("/api/v1/greetings", only(greet, http.MethodGet, http.MethodHead, http.MethodPost))
 	mux.HandleFunc("/api/v1/notes", only(d.notes, http.MethodGet, http.MethodHead, http.MethodPost))
 	mux.HandleFunc("/api/v1/notes/{id}", only(d.note, http.MethodGet, http.MethodHead, http.MethodDelete))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -91,6 +90,10 @@ func (d Deps) readyz(w http.ResponseWriter, r *http.Request) {
 		body["gen"] = vault.Generation()
 	}
 	if db := d.databaseReport(r.Context()); db != nil {
+		if open, _ := d.db(); open != nil {
+			st := open.Stats()
+			db.Pool = &st
+		}
 		body["database"] = db
 		ready = ready && db.Status != "down"
 	}
@@ -102,24 +105,17 @@ func (d Deps) readyz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, status, body)
 }
 
-// databaseURL is the example of a handler using a vault value: it says whether DATABASE_URL is
-// configured and by which tier, and never returns the value. It serves while draining too:
-// requests that still arrive then must not fail.
-func (d Deps) databaseURL(w http.ResponseWriter, r *http.Request) {
-	phase, vault, _ := d.Monitor.State()
-	if vault == nil {
-		problem(w, r, http.StatusServiceUnavailable, "not ready", "the service is "+phase.String())
-		return
-	}
-	const key = "DATABASE_URL"
-	value, ok := vault.GetEnv(key)
-	writeJSON(w, http.StatusOK, map[string]any{"key": key, "configured": ok && value != "", "source": vault.EnvSource(key)})
-}
-
 // greet is the example of a handler that reads a JSON body: {"name": "..."}.
+// greet answers POST {"name": ...} and, cheaply for load tests, GET ?name=...: no database, no
+// body, only the middleware and a JSON answer.
 func greet(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Name string `json:"name"`
+	}
+	if r.Method != http.MethodPost {
+		in.Name = r.URL.Query().Get("name")
+		sayHello(w, r, in.Name)
+		return
 	}
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
@@ -132,11 +128,15 @@ func greet(w http.ResponseWriter, r *http.Request) {
 		problem(w, r, http.StatusBadRequest, "malformed body", `send {"name": "..."} as JSON`)
 		return
 	}
-	if n := utf8.RuneCountInString(in.Name); n < 1 || n > 100 {
+	sayHello(w, r, in.Name)
+}
+
+func sayHello(w http.ResponseWriter, r *http.Request, name string) {
+	if n := utf8.RuneCountInString(name); n < 1 || n > 100 {
 		problem(w, r, http.StatusUnprocessableEntity, "invalid name", "name must be 1 to 100 characters")
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"greeting": "Hello, " + in.Name})
+	writeJSON(w, http.StatusOK, map[string]string{"greeting": "Hello, " + name})
 }
 
 // get restricts a handler to GET and HEAD; post to POST.

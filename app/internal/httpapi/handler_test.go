@@ -132,27 +132,12 @@ func TestLivezAndReadyz(t *testing.T) {
 	}
 }
 
-func TestDatabaseNeverReturnsTheValue(t *testing.T) {
-	f := newFixture(t, health.Ready)
-	rec := f.do("GET", "/api/v1/database")
-	b := body(t, rec)
-	if rec.Code != 200 || b["configured"] != true || b["source"] != "vault" || strings.Contains(rec.Body.String(), "hunter2") {
-		t.Fatalf("%d %s", rec.Code, rec.Body)
-	}
-	if rec := newFixture(t, health.Draining).do("GET", "/api/v1/database"); rec.Code != 200 {
-		t.Fatalf("while draining: %d, want requests still served", rec.Code)
-	}
-	if rec := newFixture(t, health.Booting).do("GET", "/api/v1/database"); rec.Code != 503 || rec.Header().Get("Content-Type") != "application/problem+json" {
-		t.Fatalf("while booting: %d %s", rec.Code, rec.Header().Get("Content-Type"))
-	}
-}
-
 func TestProblems(t *testing.T) {
 	f := newFixture(t, health.Ready)
 	for _, tt := range []struct {
 		method, path string
 		code         int
-	}{{"GET", "/api/v1/nope", 404}, {"POST", "/api/v1/database", 405}, {"DELETE", "/healthz", 405}} {
+	}{{"GET", "/api/v1/nope", 404}, {"PUT", "/api/v1/notes", 405}, {"DELETE", "/healthz", 405}} {
 		rec := f.do(tt.method, tt.path, "X-Request-Id", "abc-123")
 		b := body(t, rec)
 		if rec.Code != tt.code || rec.Header().Get("Content-Type") != "application/problem+json" || b["status"] != float64(tt.code) || b["requestId"] != "abc-123" {
@@ -181,8 +166,14 @@ func TestGreetings(t *testing.T) {
 			t.Errorf("%.30s: %d %s, want %d problem", in, rec.Code, rec.Body, code)
 		}
 	}
-	if rec := f.do("GET", "/api/v1/greetings"); rec.Code != 405 || rec.Header().Get("Allow") != "POST" {
-		t.Errorf("GET greetings: %d Allow=%q", rec.Code, rec.Header().Get("Allow"))
+	if rec := f.do("GET", "/api/v1/greetings?name=Ada"); rec.Code != 200 || body(t, rec)["greeting"] != "Hello, Ada" {
+		t.Errorf("GET greetings?name=Ada: %d %s", rec.Code, rec.Body)
+	}
+	if rec := f.do("GET", "/api/v1/greetings"); rec.Code != 422 {
+		t.Errorf("GET greetings without a name: %d, want 422", rec.Code)
+	}
+	if rec := f.do("DELETE", "/api/v1/greetings"); rec.Code != 405 || rec.Header().Get("Allow") != "GET, HEAD, POST" {
+		t.Errorf("DELETE greetings: %d Allow=%q", rec.Code, rec.Header().Get("Allow"))
 	}
 }
 
@@ -202,14 +193,14 @@ func TestAccessLog(t *testing.T) {
 	f := newFixture(t, health.Ready)
 	f.do("GET", "/healthz")
 	f.do("GET", "/livez")
-	f.do("GET", "/api/v1/database?token=s3cr3t", "X-Request-Id", "r1")
+	f.do("GET", "/api/v1/nope?token=s3cr3t", "X-Request-Id", "r1")
 	lines := strings.Split(strings.TrimSpace(f.logs.String()), "\n")
 	if len(lines) != 1 {
 		t.Fatalf("%d log lines, want 1 (health checks are not logged):\n%s", len(lines), f.logs)
 	}
 	var entry map[string]any
 	_ = json.Unmarshal([]byte(lines[0]), &entry)
-	if entry["path"] != "/api/v1/database" || entry["status"] != 200.0 || entry["request_id"] != "r1" || strings.Contains(lines[0], "s3cr3t") {
+	if entry["path"] != "/api/v1/nope" || entry["status"] != 404.0 || entry["request_id"] != "r1" || strings.Contains(lines[0], "s3cr3t") {
 		t.Fatalf("access log line %s", lines[0])
 	}
 }
@@ -230,7 +221,7 @@ func TestPanicBecomesProblem(t *testing.T) {
 
 func TestDrainingAsksClientsToReconnect(t *testing.T) {
 	f := newFixture(t, health.Draining)
-	if got := f.do("GET", "/api/v1/database").Header().Get("Connection"); got != "close" {
+	if got := f.do("GET", "/api/v1/nope").Header().Get("Connection"); got != "close" {
 		t.Fatalf("Connection = %q while draining", got)
 	}
 	if got := newFixture(t, health.Ready).do("GET", "/livez").Header().Get("Connection"); got != "" {
@@ -244,7 +235,7 @@ func TestNoSniffOnEveryResponse(t *testing.T) {
 	for _, phase := range []health.Phase{health.Booting, health.Ready, health.Draining} {
 		f := newFixture(t, phase)
 		for _, req := range [][2]string{
-			{"GET", "/healthz"}, {"GET", "/livez"}, {"GET", "/readyz"}, {"GET", "/api/v1/database"},
+			{"GET", "/healthz"}, {"GET", "/livez"}, {"GET", "/readyz"}, {"GET", "/api/v1/notes"},
 			{"POST", "/api/v1/greetings"}, {"GET", "/api/v1/greetings"}, {"GET", "/no/such/path"}, {"DELETE", "/healthz"},
 		} {
 			rec := f.do(req[0], req[1])

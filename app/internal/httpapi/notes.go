@@ -16,15 +16,17 @@ import (
 
 // Database is what the notes API and the health checks use of the store (*store.Store).
 type Database interface {
-	CreateNote(ctx context.Context, body string) (store.Note, error)
+	CreateNote(ctx context.Context, title *string, body string) (store.Note, error)
 	Note(ctx context.Context, id int64) (store.Note, error)
 	Notes(ctx context.Context, after int64, limit int) ([]store.Note, error)
 	DeleteNote(ctx context.Context, id int64) error
 	Ping(ctx context.Context) error
+	Stats() store.Stats
 }
 
 const (
-	maxNoteRunes     = 10000 // the notes table's CHECK
+	maxNoteRunes     = 10000 // the notes table's CHECKs
+	maxTitleRunes    = 200
 	defaultPageLimit = 20
 	maxPageLimit     = 100
 )
@@ -37,11 +39,11 @@ func (d Deps) notes(w http.ResponseWriter, r *http.Request) {
 	}
 	defer cancel()
 	if r.Method == http.MethodPost {
-		body, ok := noteBody(w, r)
+		in, ok := noteBody(w, r)
 		if !ok {
 			return
 		}
-		n, err := db.CreateNote(ctx, body)
+		n, err := db.CreateNote(ctx, in.Title, *in.Body)
 		if err != nil {
 			d.storeProblem(w, r, err)
 			return
@@ -133,17 +135,21 @@ func (d Deps) storeProblem(w http.ResponseWriter, r *http.Request, err error) {
 	problem(w, r, http.StatusInternalServerError, "internal error", "")
 }
 
-// noteBody reads {"body": "..."}: one JSON object, no other field, 1 to 10000 characters, no NUL
-// (PostgreSQL text cannot hold it).
-func noteBody(w http.ResponseWriter, r *http.Request) (string, bool) {
+// newNote is a create request's body.
+type newNote struct {
+	Title *string `json:"title"`
+	Body  *string `json:"body"`
+}
+
+// noteBody reads {"title": "...", "body": "..."}: one JSON object, no other field, body 1 to
+// 10000 characters, title (optional) 1 to 200, no NUL (PostgreSQL text cannot hold it).
+func noteBody(w http.ResponseWriter, r *http.Request) (newNote, bool) {
+	var in newNote
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
 			problem(w, r, http.StatusUnsupportedMediaType, "unsupported media type", "send application/json")
-			return "", false
+			return in, false
 		}
-	}
-	var in struct {
-		Body *string `json:"body"`
 	}
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
@@ -155,20 +161,26 @@ func noteBody(w http.ResponseWriter, r *http.Request) (string, bool) {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
 			problem(w, r, http.StatusRequestEntityTooLarge, "body too large", fmt.Sprintf("the limit is %d bytes", tooLarge.Limit))
-			return "", false
+			return in, false
 		}
-		problem(w, r, http.StatusBadRequest, "malformed body", `send one JSON object {"body": "..."}`)
-		return "", false
+		problem(w, r, http.StatusBadRequest, "malformed body", `send one JSON object {"title": "...", "body": "..."}`)
+		return in, false
 	}
-	if in.Body == nil {
-		problem(w, r, http.StatusUnprocessableEntity, "invalid note", `body is required`)
-		return "", false
+	if in.Body == nil || !validText(*in.Body, maxNoteRunes) {
+		problem(w, r, http.StatusUnprocessableEntity, "invalid note", fmt.Sprintf("body is required: 1 to %d characters, without NUL", maxNoteRunes))
+		return in, false
 	}
-	if n := utf8.RuneCountInString(*in.Body); n < 1 || n > maxNoteRunes || strings.ContainsRune(*in.Body, 0) {
-		problem(w, r, http.StatusUnprocessableEntity, "invalid note", fmt.Sprintf("body must be 1 to %d characters, without NUL", maxNoteRunes))
-		return "", false
+	if in.Title != nil && !validText(*in.Title, maxTitleRunes) {
+		problem(w, r, http.StatusUnprocessableEntity, "invalid note", fmt.Sprintf("title, when given, is 1 to %d characters, without NUL", maxTitleRunes))
+		return in, false
 	}
-	return *in.Body, true
+	return in, true
+}
+
+// validText matches the notes table's CHECKs, and refuses NUL.
+func validText(s string, max int) bool {
+	n := utf8.RuneCountInString(s)
+	return n >= 1 && n <= max && !strings.ContainsRune(s, 0)
 }
 
 // page reads ?after=<id>&limit=<n>.

@@ -32,15 +32,16 @@ func (s *dbSlot) get() (httpapi.Database, bool) {
 	return nil, true // booting
 }
 
-// bootDatabase opens the database when one is configured (nil, nil when none is).
-func bootDatabase(ctx context.Context, cfg config.Config, log *slog.Logger, vault OpenedVault, slot *dbSlot) (*store.Store, error) {
+// bootDatabase opens the database when one is configured (nil, nil when none is), by deadline:
+// BOOT_TIMEOUT bounds the vault and the database together.
+func bootDatabase(ctx context.Context, cfg config.Config, log *slog.Logger, vault OpenedVault, slot *dbSlot, deadline time.Time) (*store.Store, error) {
 	t := databaseTarget(cfg, vault)
 	if !t.Configured() {
 		slot.none.Store(true)
 		log.Info("no database configured (neither DB_HOST nor DATABASE_URL)")
 		return nil, nil
 	}
-	db, err := openDatabase(ctx, cfg, log, t)
+	db, err := openDatabase(ctx, cfg, log, t, deadline)
 	if err != nil {
 		return nil, err
 	}
@@ -57,10 +58,10 @@ func databaseTarget(cfg config.Config, vault OpenedVault) store.Target {
 	return t
 }
 
-// openDatabase connects and migrates within BOOT_TIMEOUT. A failure is logged as one line with
-// the error's class, meaning and fix, like the vault's.
-func openDatabase(ctx context.Context, cfg config.Config, log *slog.Logger, t store.Target) (*store.Store, error) {
-	bootCtx, cancel := context.WithTimeout(ctx, cfg.BootTimeout)
+// openDatabase connects and migrates by deadline. A failure is logged as one line with the
+// error's class, meaning and fix, like the vault's.
+func openDatabase(ctx context.Context, cfg config.Config, log *slog.Logger, t store.Target, deadline time.Time) (*store.Store, error) {
+	bootCtx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	start := time.Now()
 	db, err := store.Open(bootCtx, t)

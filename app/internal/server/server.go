@@ -62,7 +62,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, open Opener) 
 		}
 		return err
 	}
-	db, err := bootDatabase(ctx, cfg, log, vault, slot)
+	db, err := bootDatabase(ctx, cfg, log, vault, slot, start.Add(cfg.BootTimeout))
 	if err != nil {
 		_, _ = srv.Close(), vault.Close()
 		if ctx.Err() != nil {
@@ -139,9 +139,11 @@ func drain(cfg config.Config, log *slog.Logger, monitor *health.Monitor, srv *ht
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownBudget-cfg.DrainDelay)
 	defer cancel()
 	err := srv.Shutdown(ctx)
+	if err != nil {
+		_ = srv.Close() // cuts the open requests, whose contexts end their queries
+	}
 	closeAll()
 	if err != nil {
-		_ = srv.Close()
 		log.Error("drain budget exceeded: open requests were cut", "budget", cfg.ShutdownBudget.String())
 		return fmt.Errorf("%w: drain budget exceeded", ErrReported)
 	}

@@ -58,6 +58,8 @@ func (t Target) poolConfig(ctx context.Context) (*pgxpool.Config, error) {
 		cfg = c
 	}
 	cfg.MaxConns = int32(min(db.PoolMax, 1000)) //nolint:gosec // bounded by config's validation
+	// A request waits for a new connection no longer than for a pooled one: past that it is a
+	// 503 either way.
 	cfg.ConnConfig.ConnectTimeout = db.PoolAcquireTimeout
 	cfg.ConnConfig.RuntimeParams["application_name"] = "keel"
 	return cfg, nil

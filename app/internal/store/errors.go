@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"net"
+	"regexp"
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -68,15 +69,19 @@ func wrap(err error, secrets ...string) error {
 	return &Error{Class: classify(err), Detail: scrub(err.Error(), secrets), err: err}
 }
 
-// scrub replaces each secret (longest first would not matter: each is replaced wholly) with a
-// marker; empty strings are skipped.
+// iamToken matches an RDS IAM token (a presigned query string) wherever it appears: tokens
+// change per connection, so they are found by shape rather than listed.
+var iamToken = regexp.MustCompile(`\S*X-Amz-(Signature|Credential|Security-Token)=\S*`)
+
+// scrub replaces each secret and anything shaped like an IAM token with a marker; secrets
+// shorter than 4 characters are skipped (they would mangle the message, not hide anything).
 func scrub(s string, secrets []string) string {
 	for _, secret := range secrets {
 		if len(secret) >= 4 {
 			s = strings.ReplaceAll(s, secret, "[redacted]")
 		}
 	}
-	return s
+	return iamToken.ReplaceAllString(s, "[redacted token]")
 }
 
 func classify(err error) string {

@@ -5,7 +5,10 @@ import (
 	"io/fs"
 )
 
-//go:embed testdata/slow/*.sql
-var slowFS embed.FS
+//go:embed testdata/slow/*.sql testdata/bad/*.sql
+var testFS embed.FS
 
-var slowMigrations, _ = fs.Sub(slowFS, "testdata/slow")
+var (
+	slowMigrations, _ = fs.Sub(testFS, "testdata/slow")
+	badMigrations, _  = fs.Sub(testFS, "testdata/bad")
+)

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"embed"
+	"errors"
 	"io/fs"
 	"log/slog"
 
@@ -50,11 +51,12 @@ func migrate(ctx context.Context, s *Store, sub fs.FS, log *slog.Logger) ([]Migr
 	}
 	results, err := p.Up(ctx)
 	if err != nil {
-		e := wrap(err, s.secrets...).(*Error)
-		if e.Class == ClassQuery {
+		err = wrap(err, s.secrets...)
+		var e *Error
+		if errors.As(err, &e) && e.Class == ClassQuery {
 			e.Class = ClassMigration
 		}
-		return nil, e
+		return nil, err
 	}
 	out := make([]Migration, 0, len(results))
 	for _, r := range results {

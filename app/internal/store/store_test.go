@@ -24,15 +24,26 @@ func TestNotesCRUDAndKeyset(t *testing.T) {
 	}
 	var ids []int64
 	for i := range 5 {
-		n, err := s.CreateNote(ctx, fmt.Sprintf("note %d '; DROP TABLE notes; --", i))
+		n, err := s.CreateNote(ctx, nil, fmt.Sprintf("note %d '; DROP TABLE notes; --", i))
 		if err != nil {
 			t.Fatal(err)
 		}
 		ids = append(ids, n.ID)
 	}
 	got, err := s.Note(ctx, ids[2])
-	if err != nil || got.Body != "note 2 '; DROP TABLE notes; --" {
+	if err != nil || got.Body != "note 2 '; DROP TABLE notes; --" || got.Title != nil {
 		t.Fatalf("Note = %+v, %v", got, err)
+	}
+	title := "a title"
+	titled, err := s.CreateNote(ctx, &title, "with a title")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Note(ctx, titled.ID); err != nil || got.Title == nil || *got.Title != title {
+		t.Fatalf("titled note = %+v, %v", got, err)
+	}
+	if err := s.DeleteNote(ctx, titled.ID); err != nil {
+		t.Fatal(err)
 	}
 	var seen []int64
 	for after := int64(0); ; {
@@ -198,5 +209,30 @@ func TestErrorsCarryNoSecret(t *testing.T) {
 		if err == nil || Class(err) != tt.class || strings.Contains(err.Error(), secret) || strings.Contains(fmt.Sprintf("%+v %#v", err, err), secret) {
 			t.Errorf("%s: %v (class %q), want %s without the password", tt.class, err, Class(err), tt.class)
 		}
+	}
+}
+
+func TestFailedMigrationIsClassified(t *testing.T) {
+	url, _ := database(t)
+	s := open(t, Target{Database: settings(), URL: url})
+	_, err := migrate(context.Background(), s, badMigrations, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if Class(err) != ClassMigration || !strings.Contains(err.Error(), "no_such_table") {
+		t.Fatalf("%v (class %q), want %s naming the problem", err, Class(err), ClassMigration)
+	}
+}
+
+// TestTokensNeverInErrors: a managed sign-in refused with a token-shaped password, and an
+// error that quotes a token, carry no token.
+func TestTokensNeverInErrors(t *testing.T) {
+	_, name := database(t)
+	const token = "db.example:5432?Action=connect&DBUser=keel&X-Amz-Credential=AKID%2F20261207&X-Amz-Signature=abcdef0123456789"
+	db := settings()
+	db.Host, db.Port, db.Name, db.User, db.Region, db.IAM, db.CAFile = pg.Host, pg.Port, name, name, "eu-west-1", true, pg.CAFile
+	_, err := Open(context.Background(), Target{Database: db, Tokens: func(context.Context) (string, error) { return token, nil }})
+	if Class(err) != ClassAuth || strings.Contains(err.Error(), "X-Amz-Signature") {
+		t.Fatalf("%v, want %s without the token", err, ClassAuth)
+	}
+	if got := wrap(errors.New("dial: password was " + token + " here")).Error(); strings.Contains(got, "abcdef0123456789") || !strings.Contains(got, "[redacted token]") {
+		t.Fatalf("scrubbed: %s", got)
 	}
 }

@@ -41,7 +41,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	runs := fs.Int("runs", 3, "runs per figure (the median is reported)")
 	loadFor := fs.Duration("load", 10*time.Second, "duration of each load run")
 	out := fs.String("out", "bench/results", "directory for the JSON result")
-	only := fs.String("only", "", "run only the step of this name (such as capacity)")
+	only := fs.String("only", "", "run only the step of this name (such as capacity or database)")
 	overloadFor := fs.Duration("overload", 30*time.Second, "duration of each overload run (capacity step)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -63,6 +63,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		{"deploy time floor", b.deployFloor},
 		{"deploy rehearsal of dev", b.rehearseDev},
 		{"capacity", b.capacity},
+		{"database", b.database},
 	} {
 		if *only != "" && step.name != *only {
 			continue

@@ -22,7 +22,7 @@ import (
 // kneeShare of the best level's; past it, more concurrency buys little throughput and only
 // queues (p99 grows with it).
 const (
-	capacityRoute = "/api/v1/database"
+	capacityRoute = "/api/v1/greetings?name=bench"
 	taskVCPU      = 1.0 / 16
 	sweepStep     = 3 * time.Second
 	kneeShare     = 0.90

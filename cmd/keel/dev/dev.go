@@ -1,5 +1,6 @@
 // Command devstack is `make dev`: a local S3 server (versitygw) on loopback with a bucket and a
-// read-only user, a sample vault published and a token minted with the vault command (the
+// read-only user, a local PostgreSQL set up by `server dbsetup` (postgres.go) whose
+// DATABASE_URL goes into the vault, a sample vault published and a token minted with the vault command (the
 // runbooks' commands), and the service running on them, also on loopback only: a real vault
 // sits behind it, so nothing here is reachable from the network. Ctrl-C stops all of it.
 package dev
@@ -57,6 +58,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := s3.AddReader(ctx, readerKey, readerSecret, prefix); err != nil {
 		return err
 	}
+	pg, dsn, err := startPostgres(ctx, serverBin, stderr)
+	if err != nil {
+		return err
+	}
+	defer pg.Close()
+	if *envFile, err = withDatabaseURL(*envFile, dsn, work); err != nil {
+		return err
+	}
 	token, err := publish(ctx, vaultBin, s3.Endpoint, *envFile, passphrase, readerSecret, stderr)
 	if err != nil {
 		return err
@@ -75,8 +84,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		_ = server.Process.Kill()
 		return err
 	}
-	fmt.Fprintf(stderr, "\nkeel dev: the service is at %s (S3 at %s, vault %s%s)\n  try: curl -s %s/healthz; curl -s %s/api/v1/database\n  Ctrl-C stops everything.\n\n",
-		url, s3.Endpoint, vsynctest.Bucket+"/", prefix, url, url)
+	fmt.Fprintf(stderr, "\nkeel dev: the service is at %s (S3 at %s, vault %s%s, PostgreSQL at %s:%d)\n  try: curl -s %s/healthz; curl -s -H 'Content-Type: application/json' -d '{\"body\":\"hello\"}' %s/api/v1/notes; curl -s %s/api/v1/notes\n  Ctrl-C stops everything.\n\n",
+		url, s3.Endpoint, vsynctest.Bucket+"/", prefix, pg.Host, pg.Port, url, url, url)
 
 	if err := stopService(ctx, server, exited); err != nil {
 		return err
