@@ -193,3 +193,13 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// TestNoConflictMarkers: a merge's conflict markers committed into a page.
+func TestNoConflictMarkers(t *testing.T) {
+	marker := regexp.MustCompile(`(?m)^(<<<<<<< |=======$|>>>>>>> )`)
+	for _, p := range pages(t) {
+		if loc := marker.FindStringIndex(p.text); loc != nil {
+			t.Errorf("%s holds a merge conflict marker at byte %d", p.path, loc[0])
+		}
+	}
+}
