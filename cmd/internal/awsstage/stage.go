@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"slices"
@@ -52,6 +53,11 @@ const (
 	OutputDashboardName = "DashboardName"
 	OutputDashboardURL  = "DashboardUrl"
 )
+
+// SettingsFlag is the day-2 commands' --cdk-json: where the stage settings are.
+func SettingsFlag(fs *flag.FlagSet) *string {
+	return fs.String("cdk-json", "cdk.json", "the stage settings (cdk.json) that give the stage's region")
+}
 
 // Settings reads a stage's settings as synth does (cdk.json's context over the Go defaults).
 // An unknown stage is bad input that names the stages.

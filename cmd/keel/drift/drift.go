@@ -6,8 +6,6 @@ package drift
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -46,20 +44,13 @@ type Report struct {
 
 // Run is `keel drift STAGE [--json]`.
 func Run(ctx context.Context, args []string, _ func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("drift", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("drift", "keel drift STAGE [--json]", "Resources of STAGE's stack changed outside CloudFormation; exit 1 when any drifted.", stderr)
 	asJSON := fs.Bool("json", false, "print the drifted resources as JSON (for scripts) instead of a table")
 	timeout := fs.Duration("timeout", 10*time.Minute, "give up waiting for the detection after this long")
 	interval := fs.Duration("interval", 5*time.Second, "time between checks while CloudFormation detects")
-	cdkJSON := fs.String("cdk-json", "cdk.json", "the stage settings (cdk.json) that give the stage's region")
-	fs.Usage = func() {
-		io.WriteString(stderr, "usage: keel drift STAGE [--json]\n\nResources of STAGE's stack changed outside CloudFormation; exit 1 when any drifted.\n\n")
-		fs.PrintDefaults()
-	}
+	cdkJSON := awsstage.SettingsFlag(fs)
 	stage, err := cli.Parse(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	} else if err != nil {
+	if stage == "" || err != nil {
 		return err
 	}
 	st, err := awsstage.Open(ctx, *cdkJSON, stage)

@@ -6,7 +6,6 @@ package releases
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -42,19 +41,12 @@ type Release struct {
 
 // Run is `keel releases STAGE [--limit 20] [--json]`.
 func Run(ctx context.Context, args []string, _ func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("releases", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("releases", "keel releases STAGE [--limit N] [--json]", "The service's deployments, newest first (read-only).", stderr)
 	limit := fs.Int("limit", 20, "show the newest this many deployments")
 	asJSON := fs.Bool("json", false, "print the releases as JSON (for scripts) instead of a table")
-	cdkJSON := fs.String("cdk-json", "cdk.json", "the stage settings (cdk.json) that give the stage's region")
-	fs.Usage = func() {
-		io.WriteString(stderr, "usage: keel releases STAGE [--limit N] [--json]\n\nThe service's deployments, newest first (read-only).\n\n")
-		fs.PrintDefaults()
-	}
+	cdkJSON := awsstage.SettingsFlag(fs)
 	stage, err := cli.Parse(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	} else if err != nil {
+	if stage == "" || err != nil {
 		return err
 	}
 	if *limit < 1 {

@@ -12,7 +12,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -41,21 +40,14 @@ func Run(ctx context.Context, args []string, _ func(string) string, stdout, stde
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("rollback", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("rollback", "keel rollback STAGE [--yes]", "Stop STAGE's deployment in progress and return to the previous revision (ECS rollback),\nthen wait until the service is steady. A completed deployment is rolled back through the\npipeline; keel says how and changes nothing.", stderr)
 	var o options
 	fs.BoolVar(&o.yes, "yes", false, "do not ask before stopping the deployment (for scripts)")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Minute, "give up waiting for the service to be steady after this long")
 	fs.DurationVar(&o.interval, "interval", 10*time.Second, "time between checks while waiting")
-	cdkJSON := fs.String("cdk-json", "cdk.json", "the stage settings (cdk.json) that give the stage's region")
-	fs.Usage = func() {
-		io.WriteString(stderr, "usage: keel rollback STAGE [--yes]\n\nStop STAGE's deployment in progress and return to the previous revision (ECS rollback),\nthen wait until the service is steady. A completed deployment is rolled back through the\npipeline; keel says how and changes nothing.\n\n")
-		fs.PrintDefaults()
-	}
+	cdkJSON := awsstage.SettingsFlag(fs)
 	stage, err := cli.Parse(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	} else if err != nil {
+	if stage == "" || err != nil {
 		return err
 	}
 	st, err := awsstage.Open(ctx, *cdkJSON, stage)

@@ -6,8 +6,6 @@ package status
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"io"
 	"strings"
 	"time"
@@ -27,18 +25,11 @@ import (
 
 // Run is `keel status STAGE [--json]`.
 func Run(ctx context.Context, args []string, _ func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("status", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("status", "keel status STAGE [--json]", "The stage's stack, deployments, tasks, targets and alarms (read-only).", stderr)
 	asJSON := fs.Bool("json", false, "print the status as JSON (for scripts) instead of a table")
-	cdkJSON := fs.String("cdk-json", "cdk.json", "the stage settings (cdk.json) that give the stage's region")
-	fs.Usage = func() {
-		io.WriteString(stderr, "usage: keel status STAGE [--json]\n\nThe stage's stack, deployments, tasks, targets and alarms (read-only).\n\n")
-		fs.PrintDefaults()
-	}
+	cdkJSON := awsstage.SettingsFlag(fs)
 	stage, err := cli.Parse(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	} else if err != nil {
+	if stage == "" || err != nil {
 		return err
 	}
 	st, err := awsstage.Open(ctx, *cdkJSON, stage)
