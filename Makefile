@@ -27,7 +27,7 @@ help: ## list the targets by group, one line each (FULL=1: whole descriptions)
 	@scripts/make-help '$(firstword $(MAKEFILE_LIST))' '$(FULL)'
 
 $(KEEL): $(keel_sources)
-	go build -o $@ ./cmd/keel
+	@go build -o $@ ./cmd/keel
 
 .PHONY: keel
 keel: $(KEEL) ## build the keel command line into bin/keel (keel help lists its commands)
