@@ -31,12 +31,21 @@ type Seeded struct {
 }
 
 // seedTemplate is the part of a stage that moto provisions through CloudFormation: a VPC, the
-// target group and the log group, with the outputs infra/stage/stack.go writes. (moto's
+// target groups of a canary (blue 90 %, green 10 % on the production listener rule) and the
+// log group, with the outputs infra/stage/stack.go writes. (moto's
 // CloudFormation does not create AWS::CloudWatch::Alarm resources: Seed puts the alarms.)
 const seedTemplate = `{
   "Resources": {
     "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.0.0.0/16"}},
     "Blue": {"Type": "AWS::ElasticLoadBalancingV2::TargetGroup", "Properties": {"Name": "%[1]s-blue", "Port": 8080, "Protocol": "HTTP", "TargetType": "ip", "VpcId": {"Ref": "Vpc"}}},
+    "Green": {"Type": "AWS::ElasticLoadBalancingV2::TargetGroup", "Properties": {"Name": "%[1]s-green", "Port": 8080, "Protocol": "HTTP", "TargetType": "ip", "VpcId": {"Ref": "Vpc"}}},
+    "SubnetA": {"Type": "AWS::EC2::Subnet", "Properties": {"VpcId": {"Ref": "Vpc"}, "CidrBlock": "10.0.1.0/24", "AvailabilityZone": "eu-west-1a"}},
+    "SubnetB": {"Type": "AWS::EC2::Subnet", "Properties": {"VpcId": {"Ref": "Vpc"}, "CidrBlock": "10.0.2.0/24", "AvailabilityZone": "eu-west-1b"}},
+    "Lb": {"Type": "AWS::ElasticLoadBalancingV2::LoadBalancer", "Properties": {"Subnets": [{"Ref": "SubnetA"}, {"Ref": "SubnetB"}]}},
+    "Listener": {"Type": "AWS::ElasticLoadBalancingV2::Listener", "Properties": {"LoadBalancerArn": {"Ref": "Lb"}, "Port": 80, "Protocol": "HTTP", "DefaultActions": [{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404"}}]}},
+    "Production": {"Type": "AWS::ElasticLoadBalancingV2::ListenerRule", "Properties": {"ListenerArn": {"Ref": "Listener"}, "Priority": 1,
+      "Conditions": [{"Field": "path-pattern", "Values": ["/*"]}],
+      "Actions": [{"Type": "forward", "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": {"Ref": "Blue"}, "Weight": 90}, {"TargetGroupArn": {"Ref": "Green"}, "Weight": 10}]}}]}},
     "Logs": {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": "%[1]s-app"}}
   },
   "Outputs": {
@@ -44,6 +53,7 @@ const seedTemplate = `{
     "ServiceName": {"Value": "%[1]s-service"},
     "LogGroupName": {"Value": {"Ref": "Logs"}},
     "Url": {"Value": "https://%[2]s.example.com"},
+    "ProductionRuleArn": {"Value": {"Ref": "Production"}},
     "DeploymentAlarmNames": {"Value": "%[1]s-5xx-rate %[1]s-p99"},
     "BlueTargetGroup": {"Value": {"Ref": "Blue"}}
   }

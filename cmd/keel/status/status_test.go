@@ -37,6 +37,7 @@ func TestStatusOfSeededStage(t *testing.T) {
 		"keel-dev-app:1", "cdk-assets:4f1c2e",
 		"in progress: CANARY IN_PROGRESS, phase BAKE_TIME",
 		"keel-dev-blue", "10.0.1.10",
+		"traffic (listener rule weights): keel-dev-blue 90, keel-dev-green 10",
 		"keel-dev-5xx-rate", "Threshold Crossed",
 		"dashboard: none",
 	} {
@@ -56,7 +57,7 @@ func TestStatusOfSeededStage(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &s); err != nil {
 		t.Fatalf("keel status --json is not only JSON: %v\n%s", err, out)
 	}
-	if s.Running != 2 || len(s.AlarmsInAlarm) != 1 || len(s.Targets) != 2 || len(s.InProgress) != 1 {
+	if s.Running != 2 || len(s.AlarmsInAlarm) != 1 || len(s.Targets) != 2 || len(s.InProgress) != 1 || len(s.Traffic) != 2 {
 		t.Errorf("keel status --json: %+v", s)
 	}
 }
