@@ -61,3 +61,17 @@ func TestStatusOfSeededStage(t *testing.T) {
 		t.Errorf("keel status --json: %+v", s)
 	}
 }
+
+// TestStatusTableStoppedTasks: stopped tasks are listed with their stop reasons. (moto 5.2
+// cannot run a Fargate task, so this part of the table is checked on a made-up status.)
+func TestStatusTableStoppedTasks(t *testing.T) {
+	s := &Status{Stage: "dev", Region: "eu-west-1", Stack: "keel-dev", StackStatus: "UPDATE_COMPLETE", Service: "svc", Strategy: "ROLLING",
+		StoppedTasks: []Stopped{{Task: "0a1b", TaskDefinition: "keel-dev-app:7", Reason: "Essential container in task exited", Stopped: time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)}}}
+	var out bytes.Buffer
+	if err := s.write(&out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "0a1b          keel-dev-app:7   2026-12-07 10:00:00Z  Essential container in task exited") {
+		t.Errorf("the stopped task is not listed with its reason:\n%s", out.String())
+	}
+}
