@@ -16,16 +16,21 @@ type OperatorProps struct {
 	// ServiceStack is the stack whose stage the operator looks at (keel-STAGE); its resources'
 	// generated names start with it.
 	ServiceStack string
+	// FoundationStack and VaultPrefix locate the vault's latest.meta, whose generation keel
+	// status compares with the one served; empty when the stage imports its secrets.
+	FoundationStack, VaultPrefix string
 }
 
 // OperatorActions are what `keel status`, `keel logs` and `keel releases` call (README, "keel
-// and IAM"): reads only. Rollback and drift detection are not among them.
+// and IAM"): reads only. Rollback and drift detection are not among them. s3:GetObject reads
+// only the vault's latest.meta (a generation number); with a customer managed key the
+// operator also needs kms:Decrypt on it, which this role does not grant.
 var OperatorActions = []string{
 	"cloudformation:DescribeStacks", "cloudformation:DescribeStackEvents", "cloudformation:ListStackResources",
 	"ecs:DescribeServices", "ecs:DescribeTaskDefinition", "ecs:ListTasks", "ecs:DescribeTasks",
 	"ecs:ListServiceDeployments", "ecs:DescribeServiceDeployments", "ecs:DescribeServiceRevisions",
 	"elasticloadbalancing:DescribeTargetHealth", "elasticloadbalancing:DescribeRules",
-	"cloudwatch:DescribeAlarms", "logs:FilterLogEvents",
+	"cloudwatch:DescribeAlarms", "logs:FilterLogEvents", "s3:GetObject",
 }
 
 // OperatorRoleName is the operator role's name in the stage's account.
@@ -48,11 +53,18 @@ func NewOperator(scope constructs.Construct, id string, props OperatorProps) aws
 		return stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String(service), Resource: jsii.String(resource), ResourceName: jsii.String(name), ArnFormat: format})
 	}
 	slash, colon := awscdk.ArnFormat_SLASH_RESOURCE_NAME, awscdk.ArnFormat_COLON_RESOURCE_NAME
+	stacks := []*string{arn("cloudformation", "stack", props.ServiceStack+"/*", slash)}
+	if props.FoundationStack != "" {
+		stacks = append(stacks, arn("cloudformation", "stack", props.FoundationStack+"/*", slash))
+		// S3 ARNs name no region or account; the foundation's bucket name is generated from its stack's.
+		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{Actions: jsii.Strings("s3:GetObject"),
+			Resources: jsii.Strings("arn:" + *stack.Partition() + ":s3:::" + props.FoundationStack + "-*/" + props.VaultPrefix + "latest.meta")}))
+	}
 	for _, st := range []struct {
 		actions   []string
 		resources []*string
 	}{
-		{OperatorActions[0:3], []*string{arn("cloudformation", "stack", props.ServiceStack+"/*", slash)}},
+		{OperatorActions[0:3], stacks},
 		// The cluster's and service's names are generated from the stack's: keel-STAGE-….
 		{[]string{"ecs:DescribeServices", "ecs:ListServiceDeployments"}, []*string{arn("ecs", "service", props.ServiceStack+"-*/*", slash)}},
 		{[]string{"ecs:DescribeServiceDeployments"}, []*string{arn("ecs", "service-deployment", props.ServiceStack+"-*/*", slash)}},

@@ -52,10 +52,10 @@ func TestOperatorRole(t *testing.T) {
 					t.Errorf("operator policy lacks %s: %s", action, statements)
 				}
 			}
-			if n := len(regexp.MustCompile(`"[a-z-]+:[A-Za-z]+"`).FindAllString(statements, -1)); n != len(githubroles.OperatorActions) {
+			if n := len(regexp.MustCompile(`"[a-z0-9-]+:[A-Za-z]+"`).FindAllString(statements, -1)); n != len(githubroles.OperatorActions) {
 				t.Errorf("operator policy names %d actions, want the %d of OperatorActions: %s", n, len(githubroles.OperatorActions), statements)
 			}
-			for _, scoped := range []string{":stack/keel-" + name + "/*", ":log-group:keel-" + name + "-*", ":service/keel-" + name + "-*/*"} {
+			for _, scoped := range []string{":stack/keel-" + name + "/*", ":stack/keel-" + name + "-foundation/*", ":log-group:keel-" + name + "-*", ":service/keel-" + name + "-*/*", ":s3:::keel-" + name + "-foundation-*/keel/" + name + "/latest.meta"} {
 				if !strings.Contains(statements, scoped) {
 					t.Errorf("operator policy is not scoped to %s: %s", scoped, statements)
 				}
@@ -66,8 +66,8 @@ func TestOperatorRole(t *testing.T) {
 
 // actionsCalled reads the AWS operations the packages call on awsstage's clients.
 func actionsCalled(t *testing.T, dirs ...string) []string {
-	prefix := map[string]string{"CloudFormation": "cloudformation", "ECS": "ecs", "Logs": "logs", "CloudWatch": "cloudwatch", "ELB": "elasticloadbalancing", "logs": "logs"}
-	call := regexp.MustCompile(`\.(CloudFormation|ECS|Logs|logs|CloudWatch|ELB)\.([A-Z]\w+)\(|New(\w+)Paginator\(\w+\.(CloudFormation|ECS|Logs|CloudWatch|ELB)\b`)
+	prefix := map[string]string{"CloudFormation": "cloudformation", "ECS": "ecs", "Logs": "logs", "CloudWatch": "cloudwatch", "ELB": "elasticloadbalancing", "logs": "logs", "S3": "s3"}
+	call := regexp.MustCompile(`\.(CloudFormation|ECS|Logs|logs|CloudWatch|ELB|S3)\.([A-Z]\w+)\(|New(\w+)Paginator\(\w+\.(CloudFormation|ECS|Logs|CloudWatch|ELB)\b`)
 	seen := map[string]bool{}
 	for _, dir := range dirs {
 		files, _ := filepath.Glob(filepath.Join(testenv.RepoRoot(t), dir, "*.go"))
@@ -114,7 +114,7 @@ func readmeActions(t *testing.T, rows ...string) []string {
 		if len(cells) < 3 || !slices.Contains(rows, strings.Trim(strings.TrimSpace(cells[1]), "`")) {
 			continue
 		}
-		for _, m := range regexp.MustCompile("`([a-z-]+:[A-Za-z]+)`").FindAllStringSubmatch(cells[2], -1) {
+		for _, m := range regexp.MustCompile("`([a-z0-9-]+:[A-Za-z]+)`").FindAllStringSubmatch(cells[2], -1) {
 			seen[m[1]] = true
 		}
 	}

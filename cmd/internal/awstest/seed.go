@@ -22,6 +22,13 @@ import (
 // Region is where the seeded stages live (the settings' default region).
 const Region = "eu-west-1"
 
+// ServedGeneration and PublishedGeneration are the seeded vault's generations: the tasks
+// serve an older one than the vault holds.
+const (
+	ServedGeneration    = 2
+	PublishedGeneration = 3
+)
+
 // Seeded names what Seed created for a stage.
 type Seeded struct {
 	Stack, Cluster, Service, ServiceARN, ClusterARN, LogGroup, TargetGroupARN string
@@ -119,6 +126,15 @@ func (s *Server) Seed(t *testing.T, stage string) Seeded {
 			LogEvents: seedEvents(out.Now.Add(time.Duration(i-2)*time.Minute), stream)})
 		must("put log events", err)
 	}
+
+	// Both tasks opened vault generation 2 after the deployment started; 3 is published.
+	for _, stream := range []string{"app/app/task-old", "app/app/task-new"} {
+		now := time.Now().UTC()
+		_, err = logs.PutLogEvents(ctx, &cloudwatchlogs.PutLogEventsInput{LogGroupName: aws.String(out.LogGroup), LogStreamName: aws.String(stream),
+			LogEvents: []logtypes.InputLogEvent{{Timestamp: aws.Int64(now.UnixMilli()), Message: aws.String(fmt.Sprintf(`{"time":"%s","level":"INFO","msg":"vault opened","version":"v3","gen":%d}`, now.Format(time.RFC3339Nano), ServedGeneration))}}})
+		must("put log events", err)
+	}
+	s.seedVault(t, ctx, cfg, stage)
 
 	cw := cloudwatch.NewFromConfig(cfg)
 	for _, alarm := range out.Alarms {

@@ -67,6 +67,7 @@ type Status struct {
 	Targets       []Target     `json:"targets"`
 	StoppedTasks  []Stopped    `json:"stopped_tasks,omitempty"`
 	AlarmsInAlarm []Alarm      `json:"alarms_in_alarm"`
+	Vault         *Vault       `json:"vault"`
 }
 
 // Deployment is one of the service's current deployments (ECS keeps the primary and the ones
@@ -136,7 +137,20 @@ func collect(ctx context.Context, st *awsstage.Stage) (*Status, error) {
 			return nil, err
 		}
 	}
+	s.vault(ctx, st, s.oldestDeployment())
 	return s, nil
+}
+
+// oldestDeployment is when the oldest of the service's current deployments started: every
+// task serving now started after it.
+func (s *Status) oldestDeployment() time.Time {
+	oldest := time.Now()
+	for _, d := range s.Deployments {
+		if !d.Created.IsZero() && d.Created.Before(oldest) {
+			oldest = d.Created
+		}
+	}
+	return oldest.Add(-time.Minute)
 }
 
 func dashboard(st *awsstage.Stage) string {

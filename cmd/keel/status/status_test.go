@@ -40,6 +40,7 @@ func TestStatusOfSeededStage(t *testing.T) {
 		"traffic (listener rule weights): keel-dev-blue 90, keel-dev-green 10",
 		"keel-dev-5xx-rate", "Threshold Crossed",
 		"dashboard: none",
+		"vault: generation 3 published, 2, 2 served: stale",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("keel status dev does not show %q:\n%s", want, out)
@@ -57,7 +58,7 @@ func TestStatusOfSeededStage(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &s); err != nil {
 		t.Fatalf("keel status --json is not only JSON: %v\n%s", err, out)
 	}
-	if s.Running != 2 || len(s.AlarmsInAlarm) != 1 || len(s.Targets) != 2 || len(s.InProgress) != 1 || len(s.Traffic) != 2 {
+	if s.Running != 2 || len(s.AlarmsInAlarm) != 1 || len(s.Targets) != 2 || len(s.InProgress) != 1 || len(s.Traffic) != 2 || s.Vault == nil || *s.Vault.Published != awstest.PublishedGeneration || len(s.Vault.Served) != 2 {
 		t.Errorf("keel status --json: %+v", s)
 	}
 }
