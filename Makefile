@@ -220,3 +220,16 @@ clean: ## remove build output (cdk.out, bin)
 rehearse: check-stage $(KEEL) ## rehearse STAGE's deployment locally from cdk.out (SCENARIO=good|crash|unhealthy|errors, SPEED=1)
 	@scripts/install-tools versitygw
 	$(KEEL) rehearse --stage '$(STAGE)' --cdk-out '$(CDK_OUT)' --scenario '$(or $(SCENARIO),good)' --speed '$(or $(SPEED),1)' --report '$(CDK_OUT)/rehearsal-$(STAGE).json' $(REHEARSE_FLAGS)
+
+# The day-2 commands read (rollback: acts on) a deployed stage with the caller's AWS credentials; README "keel and IAM" lists each one's actions.
+.PHONY: status logs releases rollback drift
+status: check-stage $(KEEL) ## STAGE's stack, deployment, tasks, target health, alarms in ALARM (JSON=1)
+	@$(KEEL) status '$(STAGE)' $(if $(JSON),--json)
+logs: check-stage $(KEEL) ## STAGE's service logs (SINCE=10m FOLLOW=1 LEVEL=WARN REQUEST_ID=… FILTER=… JSON=1)
+	@$(KEEL) logs '$(STAGE)' --since '$(or $(SINCE),10m)' $(if $(FOLLOW),--follow) $(if $(LEVEL),--level '$(LEVEL)') $(if $(REQUEST_ID),--request-id '$(REQUEST_ID)') $(if $(FILTER),--filter '$(FILTER)') $(if $(JSON),--json)
+releases: check-stage $(KEEL) ## STAGE's deployment history from ECS (JSON=1)
+	@$(KEEL) releases '$(STAGE)' $(if $(JSON),--json)
+rollback: check-stage $(KEEL) ## stop STAGE's deployment in progress and return to the previous revision (YES=1: no question)
+	@$(KEEL) rollback '$(STAGE)' $(if $(YES),--yes)
+drift: check-stage $(KEEL) ## resources of STAGE's stack changed outside CloudFormation; fails when any (JSON=1)
+	@$(KEEL) drift '$(STAGE)' $(if $(JSON),--json)

@@ -8,11 +8,14 @@ import (
 	"github.com/keelstack/keel/cmd/keel/bench"
 	"github.com/keelstack/keel/cmd/keel/cost"
 	"github.com/keelstack/keel/cmd/keel/dev"
+	"github.com/keelstack/keel/cmd/keel/drift"
 	"github.com/keelstack/keel/cmd/keel/logs"
 	"github.com/keelstack/keel/cmd/keel/pinimages"
 	"github.com/keelstack/keel/cmd/keel/preflight"
 	"github.com/keelstack/keel/cmd/keel/rehearse"
+	"github.com/keelstack/keel/cmd/keel/releases"
 	"github.com/keelstack/keel/cmd/keel/review"
+	"github.com/keelstack/keel/cmd/keel/rollback"
 	"github.com/keelstack/keel/cmd/keel/smoke"
 	"github.com/keelstack/keel/cmd/keel/status"
 )
@@ -41,6 +44,9 @@ func groups() []group {
 		{"a deployed stage (AWS credentials)", []command{
 			{"status", "STAGE", "stack, deployments, tasks, target health, alarms in ALARM", status.Run},
 			{"logs", "STAGE", "the service's log lines (--follow, --level, --request-id, --filter)", logs.Run},
+			{"releases", "STAGE", "the deployment history: when, version, strategy, outcome, duration", releases.Run},
+			{"rollback", "STAGE", "stop the deployment in progress and return to the previous revision", rollback.Run},
+			{"drift", "STAGE", "resources changed outside CloudFormation (exit 1 when any)", drift.Run},
 			{"smoke", "", "wait until a stage's /healthz serves the deployed version", smoke.Run},
 		}},
 		{"upkeep", []command{

@@ -63,6 +63,8 @@ type Props struct {
 	// root even from an image that forgot it.
 	User        string
 	Environment map[string]string
+	// Labels are the container's Docker labels (keel releases reads the OCI version and revision).
+	Labels      map[string]string
 	Secrets     Secrets
 	HealthCheck ContainerHealthCheck
 
@@ -187,6 +189,7 @@ func addContainer(td awsecs.FargateTaskDefinition, props Props) {
 		StopTimeout:            cdkconv.Seconds(props.StopTimeout),
 		PortMappings:           &[]*awsecs.PortMapping{{ContainerPort: cdkconv.Int(props.Port), Protocol: awsecs.Protocol_TCP}},
 		Environment:            &env,
+		DockerLabels:           cdkconv.StringMap(props.Labels),
 		Secrets: &map[string]awsecs.Secret{
 			"VSYNC_CONFIG":     secret(td, "ConfigSecret", props.Secrets.ConfigARN),
 			"VSYNC_PASSPHRASE": secret(td, "PassphraseSecret", props.Secrets.PassphraseARN),

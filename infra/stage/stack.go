@@ -92,6 +92,7 @@ func newServiceStack(scope constructs.Construct, s settings.Stage, img Image) aw
 		Subnets:        net.TaskSubnets,
 		AssignPublicIP: net.AssignPublicIP,
 		Image:          containerImage(img, s.Task.ARM64),
+		Labels:         imageLabels(img),
 		ARM64:          s.Task.ARM64,
 		CPU:            s.Task.CPU,
 		MemoryMiB:      s.Task.MemoryMiB,

@@ -99,6 +99,8 @@ func newGitHubStack(scope constructs.Construct, s settings.Stage) awscdk.Stack {
 	})
 	output(stack, "DiffRoleArn", roles.Diff.RoleArn(), "GitHub variable "+strings.ToUpper(s.Name)+"_DIFF_ROLE_ARN (scripts/github-setup sets it)")
 	output(stack, "DeployRoleArn", roles.Deploy.RoleArn(), "GitHub variable DEPLOY_ROLE_ARN of the "+s.Name+" environment (scripts/github-setup sets it)")
+	operator := githubroles.NewOperator(stack, "Operator", operatorProps(s))
+	output(stack, "OperatorRoleArn", operator.RoleArn(), "keel status, logs and releases: grant people sts:AssumeRole on it")
 	// What scripts/github-setup reads from the assembly: literal values, no tokens.
 	arn := func(purpose string) string {
 		return fmt.Sprintf("arn:%s:iam::%s:role/%s", *stack.Partition(), s.Account, githubroles.RoleName(s.Name, purpose))

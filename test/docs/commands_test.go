@@ -25,7 +25,7 @@ var commandPrefixes = []string{"make ", "aws ", "scripts/", "bin/vault ", "bin/k
 
 // placeholders stand for what the reader fills in; the dry runs use a real value.
 var placeholders = strings.NewReplacer("STAGE=x", "STAGE=dev", "STAGE=<stage>", "STAGE=dev", "<stage>", "dev",
-	"<login>", "alice", " STAGE ", " dev ", "<base branch>", "main", "ENV_FILE=f", "ENV_FILE=.env.dev", " ... ", " ")
+	"<login>", "alice", " STAGE ", " dev ", " COMMAND ", " status ", "<base branch>", "main", "ENV_FILE=f", "ENV_FILE=.env.dev", " ... ", " ")
 
 // optional matches [X=a|b] in a synopsis: the dry run takes the first choice.
 var optional = regexp.MustCompile(`\[([A-Z_]+=)?([^|\]]*)[^\]]*\]`)
@@ -60,7 +60,8 @@ func documentedCommands(t *testing.T) (cmds []documented, functions []string) {
 // plumbing are shell built-ins and utilities that need no dry run: the block's syntax is
 // checked by bash -n, and what they do is local.
 var plumbing = []string{"umask", "mkdir", "cd", "export", "read", "printf", "cut", "rm", "mv", "unset", "sleep",
-	"echo", "cat", "true", "curl", "local", "while", "until", "do", "done", "if", "then", "fi", "for", "[", "{", "}", "head"}
+	"echo", "cat", "true", "curl", "local", "while", "until", "do", "done", "if", "then", "fi", "for", "[", "{", "}", "head",
+	"jq", "psql", "pg_dump", "pg_restore"}
 
 // TestDocumentedCommands runs or dry-runs every command README.md and docs/ show: make targets
 // with make -n, AWS CLI calls against the CLI's own service models, the vault and cdk commands
@@ -286,7 +287,7 @@ func (c *checkers) script(path string, args []string) error {
 // flagsIn requires each -flag or --flag of args to appear in text (a help or a script).
 func flagsIn(args []string, text, where string) error {
 	for _, a := range args {
-		if !strings.HasPrefix(a, "-") || a == "-" || a == "--" {
+		if !strings.HasPrefix(a, "-") || a == "-" || a == "--" || a == "-h" || a == "--help" {
 			continue
 		}
 		name, _, _ := strings.Cut(a, "=")

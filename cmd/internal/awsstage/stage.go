@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"slices"
@@ -20,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/keelstack/keel/cmd/internal/cli"
 	"github.com/keelstack/keel/infra/settings"
@@ -32,11 +34,13 @@ type Clients struct {
 	Logs           *cloudwatchlogs.Client
 	CloudWatch     *cloudwatch.Client
 	ELB            *elb.Client
+	S3             *s3.Client
 }
 
 // Stage is a deployed stage: its service stack and what the stack's outputs name.
 type Stage struct {
 	Name, Region, StackName string
+	Settings                settings.Stage
 	Stack                   cftypes.Stack
 	Outputs                 map[string]string
 	Clients
@@ -52,6 +56,11 @@ const (
 	OutputDashboardName = "DashboardName"
 	OutputDashboardURL  = "DashboardUrl"
 )
+
+// SettingsFlag is the day-2 commands' --cdk-json: where the stage settings are.
+func SettingsFlag(fs *flag.FlagSet) *string {
+	return fs.String("cdk-json", "cdk.json", "the stage settings (cdk.json) that give the stage's region")
+}
 
 // Settings reads a stage's settings as synth does (cdk.json's context over the Go defaults).
 // An unknown stage is bad input that names the stages.
@@ -89,7 +98,7 @@ func Open(ctx context.Context, cdkJSON, name string) (*Stage, error) {
 	if err != nil {
 		return nil, cli.Usage(fmt.Errorf("AWS configuration: %w", err))
 	}
-	st := &Stage{Name: name, Region: s.Region, StackName: "keel-" + name, Clients: NewClients(cfg)}
+	st := &Stage{Name: name, Region: s.Region, StackName: "keel-" + name, Settings: s, Clients: NewClients(cfg)}
 	out, err := st.CloudFormation.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(st.StackName)})
 	if err != nil {
 		if Code(err) == "ValidationError" && strings.Contains(err.Error(), "does not exist") {
@@ -119,6 +128,8 @@ func NewClients(cfg aws.Config) Clients {
 		Logs:           cloudwatchlogs.NewFromConfig(cfg),
 		CloudWatch:     cloudwatch.NewFromConfig(cfg),
 		ELB:            elb.NewFromConfig(cfg),
+		// An endpoint of one's own (AWS_ENDPOINT_URL: a local S3 server) serves buckets by path.
+		S3: s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = cfg.BaseEndpoint != nil }),
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 	"time"
 )
@@ -65,8 +66,9 @@ func (d *driftState) serve(w http.ResponseWriter, r *http.Request, op string, bo
 		id := fmt.Sprintf("drift-%d", len(d.ids)+1)
 		d.ids[id] = stack
 		result = struct {
-			ID string `xml:"StackDriftDetectionId"`
-		}{id}
+			XMLName xml.Name `xml:"R"`
+			ID      string   `xml:"StackDriftDetectionId"`
+		}{ID: id}
 	case "DescribeStackDriftDetectionStatus":
 		id := form.Get("StackDriftDetectionId")
 		stack, ok := d.ids[id]
@@ -83,23 +85,32 @@ func (d *driftState) serve(w http.ResponseWriter, r *http.Request, op string, bo
 			writeValidation(w, stack)
 			return true
 		}
-		result = resourceDrifts(stack, res)
+		var filters []string
+		for i := 1; form.Get(fmt.Sprintf("StackResourceDriftStatusFilters.member.%d", i)) != ""; i++ {
+			filters = append(filters, form.Get(fmt.Sprintf("StackResourceDriftStatusFilters.member.%d", i)))
+		}
+		result = resourceDrifts(stack, res, filters)
 	}
 	w.Header().Set("Content-Type", "text/xml")
 	fmt.Fprintf(w, `<%sResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/">`, op)
-	b, _ := xml.Marshal(result)
+	b, err := xml.Marshal(result)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return true
+	}
 	fmt.Fprintf(w, "<%sResult>%s</%sResult><ResponseMetadata><RequestId>standin</RequestId></ResponseMetadata></%sResponse>", op, inner(b), op, op)
 	return true
 }
 
 func (d *driftState) status(stack, id string) any {
 	type status struct {
-		StackID      string `xml:"StackId"`
-		DetectionID  string `xml:"StackDriftDetectionId"`
-		DriftStatus  string `xml:"StackDriftStatus,omitempty"`
-		Detection    string `xml:"DetectionStatus"`
-		DriftedCount *int   `xml:"DriftedStackResourceCount,omitempty"`
-		Timestamp    string `xml:"Timestamp"`
+		XMLName      xml.Name `xml:"R"`
+		StackID      string   `xml:"StackId"`
+		DetectionID  string   `xml:"StackDriftDetectionId"`
+		DriftStatus  string   `xml:"StackDriftStatus,omitempty"`
+		Detection    string   `xml:"DetectionStatus"`
+		DriftedCount *int     `xml:"DriftedStackResourceCount,omitempty"`
+		Timestamp    string   `xml:"Timestamp"`
 	}
 	st := status{StackID: stackID(stack), DetectionID: id, Detection: "DETECTION_IN_PROGRESS", Timestamp: time.Now().UTC().Format(time.RFC3339)}
 	if d.polls[id] > 1 {
@@ -117,7 +128,8 @@ func (d *driftState) status(stack, id string) any {
 	return st
 }
 
-func resourceDrifts(stack string, res []ResourceDrift) any {
+// resourceDrifts lists the resources whose status is among filters (all without filters).
+func resourceDrifts(stack string, res []ResourceDrift, filters []string) any {
 	type diff struct {
 		Path     string `xml:"PropertyPath"`
 		Expected string `xml:"ExpectedValue"`
@@ -134,10 +146,14 @@ func resourceDrifts(stack string, res []ResourceDrift) any {
 		Differences []diff `xml:"PropertyDifferences>member"`
 	}
 	type list struct {
+		XMLName xml.Name `xml:"R"`
 		Members []member `xml:"StackResourceDrifts>member"`
 	}
 	var out list
 	for _, r := range res {
+		if len(filters) > 0 && !slices.Contains(filters, r.Status) {
+			continue
+		}
 		m := member{StackID: stackID(stack), LogicalID: r.LogicalID, PhysicalID: r.PhysicalID, Type: r.Type, Status: r.Status, Timestamp: time.Now().UTC().Format(time.RFC3339)}
 		for _, p := range r.Differences {
 			m.Differences = append(m.Differences, diff(p))

@@ -22,6 +22,13 @@ import (
 // Region is where the seeded stages live (the settings' default region).
 const Region = "eu-west-1"
 
+// ServedGeneration and PublishedGeneration are the seeded vault's generations: the tasks
+// serve an older one than the vault holds.
+const (
+	ServedGeneration    = 2
+	PublishedGeneration = 3
+)
+
 // Seeded names what Seed created for a stage.
 type Seeded struct {
 	Stack, Cluster, Service, ServiceARN, ClusterARN, LogGroup, TargetGroupARN string
@@ -31,12 +38,21 @@ type Seeded struct {
 }
 
 // seedTemplate is the part of a stage that moto provisions through CloudFormation: a VPC, the
-// target group and the log group, with the outputs infra/stage/stack.go writes. (moto's
+// target groups of a canary (blue 90 %, green 10 % on the production listener rule) and the
+// log group, with the outputs infra/stage/stack.go writes. (moto's
 // CloudFormation does not create AWS::CloudWatch::Alarm resources: Seed puts the alarms.)
 const seedTemplate = `{
   "Resources": {
     "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.0.0.0/16"}},
     "Blue": {"Type": "AWS::ElasticLoadBalancingV2::TargetGroup", "Properties": {"Name": "%[1]s-blue", "Port": 8080, "Protocol": "HTTP", "TargetType": "ip", "VpcId": {"Ref": "Vpc"}}},
+    "Green": {"Type": "AWS::ElasticLoadBalancingV2::TargetGroup", "Properties": {"Name": "%[1]s-green", "Port": 8080, "Protocol": "HTTP", "TargetType": "ip", "VpcId": {"Ref": "Vpc"}}},
+    "SubnetA": {"Type": "AWS::EC2::Subnet", "Properties": {"VpcId": {"Ref": "Vpc"}, "CidrBlock": "10.0.1.0/24", "AvailabilityZone": "eu-west-1a"}},
+    "SubnetB": {"Type": "AWS::EC2::Subnet", "Properties": {"VpcId": {"Ref": "Vpc"}, "CidrBlock": "10.0.2.0/24", "AvailabilityZone": "eu-west-1b"}},
+    "Lb": {"Type": "AWS::ElasticLoadBalancingV2::LoadBalancer", "Properties": {"Subnets": [{"Ref": "SubnetA"}, {"Ref": "SubnetB"}]}},
+    "Listener": {"Type": "AWS::ElasticLoadBalancingV2::Listener", "Properties": {"LoadBalancerArn": {"Ref": "Lb"}, "Port": 80, "Protocol": "HTTP", "DefaultActions": [{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404"}}]}},
+    "Production": {"Type": "AWS::ElasticLoadBalancingV2::ListenerRule", "Properties": {"ListenerArn": {"Ref": "Listener"}, "Priority": 1,
+      "Conditions": [{"Field": "path-pattern", "Values": ["/*"]}],
+      "Actions": [{"Type": "forward", "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": {"Ref": "Blue"}, "Weight": 90}, {"TargetGroupArn": {"Ref": "Green"}, "Weight": 10}]}}]}},
     "Logs": {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": "%[1]s-app"}}
   },
   "Outputs": {
@@ -44,6 +60,7 @@ const seedTemplate = `{
     "ServiceName": {"Value": "%[1]s-service"},
     "LogGroupName": {"Value": {"Ref": "Logs"}},
     "Url": {"Value": "https://%[2]s.example.com"},
+    "ProductionRuleArn": {"Value": {"Ref": "Production"}},
     "DeploymentAlarmNames": {"Value": "%[1]s-5xx-rate %[1]s-p99"},
     "BlueTargetGroup": {"Value": {"Ref": "Blue"}}
   }
@@ -109,6 +126,15 @@ func (s *Server) Seed(t *testing.T, stage string) Seeded {
 			LogEvents: seedEvents(out.Now.Add(time.Duration(i-2)*time.Minute), stream)})
 		must("put log events", err)
 	}
+
+	// Both tasks opened vault generation 2 after the deployment started; 3 is published.
+	for _, stream := range []string{"app/app/task-old", "app/app/task-new"} {
+		now := time.Now().UTC()
+		_, err = logs.PutLogEvents(ctx, &cloudwatchlogs.PutLogEventsInput{LogGroupName: aws.String(out.LogGroup), LogStreamName: aws.String(stream),
+			LogEvents: []logtypes.InputLogEvent{{Timestamp: aws.Int64(now.UnixMilli()), Message: aws.String(fmt.Sprintf(`{"time":"%s","level":"INFO","msg":"vault opened","version":"v3","gen":%d}`, now.Format(time.RFC3339Nano), ServedGeneration))}}})
+		must("put log events", err)
+	}
+	s.seedVault(t, ctx, cfg, stage)
 
 	cw := cloudwatch.NewFromConfig(cfg)
 	for _, alarm := range out.Alarms {

@@ -3,6 +3,8 @@ package cli
 import (
 	"errors"
 	"flag"
+	"fmt"
+	"io"
 	"slices"
 	"strings"
 )
@@ -30,15 +32,28 @@ func StageFlag(args []string) []string {
 	return append([]string{"--stage", args[0]}, args[1:]...)
 }
 
-// Parse parses a command's flags, taking one positional STAGE before or after them. It
-// returns flag.ErrHelp for -h (the usage was printed) and a bad-input error otherwise.
+// NewFlagSet is a command's flag set; -h prints usage (e.g. "keel status STAGE [--json]"),
+// what (one paragraph) and the flags, on stderr.
+func NewFlagSet(name, usage, what string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: %s\n\n%s\n\n", usage, what)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// Parse parses a command's flags, taking one positional STAGE before or after them. After -h
+// (the usage is printed) it returns "" and no error: the command ends successfully. Anything
+// else wrong is bad input.
 func Parse(fs *flag.FlagSet, args []string) (stage string, err error) {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		stage, args = args[0], args[1:]
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return "", err
+			return "", nil
 		}
 		return "", Usage(err)
 	}

@@ -21,6 +21,7 @@ func TestParseStage(t *testing.T) {
 		{nil, "", "which stage? status STAGE, e.g. keel status dev"},
 		{[]string{"dev", "prod"}, "", "unexpected arguments prod"},
 		{[]string{"--nope"}, "", "flag provided but not defined"},
+		{[]string{"-h"}, "", ""},
 	} {
 		fs := flag.NewFlagSet("status", flag.ContinueOnError)
 		fs.SetOutput(io.Discard)

@@ -56,6 +56,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		name string
 		fn   func() error
 	}{
+		{"keel start-up", b.startup},
 		{"synth", b.synth},
 		{"infra tests", b.infraTests},
 		{"binary and image size", b.sizes},

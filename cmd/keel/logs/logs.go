@@ -6,7 +6,6 @@ package logs
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -32,8 +31,7 @@ type options struct {
 
 // Run is `keel logs STAGE [--since 10m] [--follow] [--filter PATTERN] [--request-id ID] [--level LEVEL] [--json]`.
 func Run(ctx context.Context, args []string, _ func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("logs", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("logs", "keel logs STAGE [flags]", "The service's log lines from every task, readable (or raw with --json).", stderr)
 	var o options
 	fs.DurationVar(&o.since, "since", 10*time.Minute, "start this long ago")
 	fs.BoolVar(&o.follow, "follow", false, "keep printing new lines, across task replacements, until Ctrl-C")
@@ -42,15 +40,9 @@ func Run(ctx context.Context, args []string, _ func(string) string, stdout, stde
 	fs.StringVar(&o.level, "level", "", "only lines at this level or above: DEBUG, INFO, WARN, ERROR")
 	fs.BoolVar(&o.raw, "json", false, "print each line as the service wrote it (JSON), for scripts")
 	fs.DurationVar(&o.interval, "interval", 2*time.Second, "with --follow, time between reads")
-	cdkJSON := fs.String("cdk-json", "cdk.json", "the stage settings (cdk.json) that give the stage's region")
-	fs.Usage = func() {
-		io.WriteString(stderr, "usage: keel logs STAGE [flags]\n\nThe service's log lines from every task, readable (or raw with --json).\n\n")
-		fs.PrintDefaults()
-	}
+	cdkJSON := awsstage.SettingsFlag(fs)
 	stage, err := cli.Parse(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	} else if err != nil {
+	if stage == "" || err != nil {
 		return err
 	}
 	if o.level != "" && levelRank(o.level) < 0 {
@@ -82,10 +74,7 @@ func Run(ctx context.Context, args []string, _ func(string) string, stdout, stde
 			return nil // Ctrl-C is how --follow ends
 		case <-time.After(o.interval):
 		}
-		if err := r.read(ctx); err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
+		if err := r.read(ctx); err != nil && ctx.Err() == nil {
 			return err
 		}
 	}

@@ -57,10 +57,10 @@ func TestLogsOfSeededStage(t *testing.T) {
 			t.Errorf("keel logs dev does not show %q:\n%s", want, all)
 		}
 	}
-	if n := strings.Count(all, "\n"); n != 6 {
-		t.Errorf("keel logs dev printed %d lines, want the 6 seeded:\n%s", n, all)
+	if n := strings.Count(all, "\n"); n != 8 {
+		t.Errorf("keel logs dev printed %d lines, want the 8 seeded:\n%s", n, all)
 	}
-	if got := logs(t, "dev", "--since", "90s"); strings.Contains(got, "task-old") || !strings.Contains(got, "task-new") {
+	if got := logs(t, "dev", "--since", "90s"); strings.Contains(got, "req-old") || !strings.Contains(got, "req-new") {
 		t.Errorf("--since 90s shows lines of 2 minutes ago or misses the last minute's:\n%s", got)
 	}
 	if got := logs(t, "dev", "--level", "error"); strings.Count(got, "\n") != 2 || strings.Contains(got, "INFO") {

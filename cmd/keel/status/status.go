@@ -6,8 +6,6 @@ package status
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"io"
 	"strings"
 	"time"
@@ -27,18 +25,11 @@ import (
 
 // Run is `keel status STAGE [--json]`.
 func Run(ctx context.Context, args []string, _ func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("status", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("status", "keel status STAGE [--json]", "The stage's stack, deployments, tasks, targets and alarms (read-only).", stderr)
 	asJSON := fs.Bool("json", false, "print the status as JSON (for scripts) instead of a table")
-	cdkJSON := fs.String("cdk-json", "cdk.json", "the stage settings (cdk.json) that give the stage's region")
-	fs.Usage = func() {
-		io.WriteString(stderr, "usage: keel status STAGE [--json]\n\nThe stage's stack, deployments, tasks, targets and alarms (read-only).\n\n")
-		fs.PrintDefaults()
-	}
+	cdkJSON := awsstage.SettingsFlag(fs)
 	stage, err := cli.Parse(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	} else if err != nil {
+	if stage == "" || err != nil {
 		return err
 	}
 	st, err := awsstage.Open(ctx, *cdkJSON, stage)
@@ -76,6 +67,7 @@ type Status struct {
 	Targets       []Target     `json:"targets"`
 	StoppedTasks  []Stopped    `json:"stopped_tasks,omitempty"`
 	AlarmsInAlarm []Alarm      `json:"alarms_in_alarm"`
+	Vault         *Vault       `json:"vault"`
 }
 
 // Deployment is one of the service's current deployments (ECS keeps the primary and the ones
@@ -145,7 +137,20 @@ func collect(ctx context.Context, st *awsstage.Stage) (*Status, error) {
 			return nil, err
 		}
 	}
+	s.vault(ctx, st, s.oldestDeployment())
 	return s, nil
+}
+
+// oldestDeployment is when the oldest of the service's current deployments started: every
+// task serving now started after it.
+func (s *Status) oldestDeployment() time.Time {
+	oldest := time.Now()
+	for _, d := range s.Deployments {
+		if !d.Created.IsZero() && d.Created.Before(oldest) {
+			oldest = d.Created
+		}
+	}
+	return oldest.Add(-time.Minute)
 }
 
 func dashboard(st *awsstage.Stage) string {

@@ -37,8 +37,10 @@ func TestStatusOfSeededStage(t *testing.T) {
 		"keel-dev-app:1", "cdk-assets:4f1c2e",
 		"in progress: CANARY IN_PROGRESS, phase BAKE_TIME",
 		"keel-dev-blue", "10.0.1.10",
+		"traffic (listener rule weights): keel-dev-blue 90, keel-dev-green 10",
 		"keel-dev-5xx-rate", "Threshold Crossed",
 		"dashboard: none",
+		"vault: generation 3 published, 2, 2 served: stale",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("keel status dev does not show %q:\n%s", want, out)
@@ -56,7 +58,21 @@ func TestStatusOfSeededStage(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &s); err != nil {
 		t.Fatalf("keel status --json is not only JSON: %v\n%s", err, out)
 	}
-	if s.Running != 2 || len(s.AlarmsInAlarm) != 1 || len(s.Targets) != 2 || len(s.InProgress) != 1 {
+	if s.Running != 2 || len(s.AlarmsInAlarm) != 1 || len(s.Targets) != 2 || len(s.InProgress) != 1 || len(s.Traffic) != 2 || s.Vault == nil || *s.Vault.Published != awstest.PublishedGeneration || len(s.Vault.Served) != 2 {
 		t.Errorf("keel status --json: %+v", s)
+	}
+}
+
+// TestStatusTableStoppedTasks: stopped tasks are listed with their stop reasons. (moto 5.2
+// cannot run a Fargate task, so this part of the table is checked on a made-up status.)
+func TestStatusTableStoppedTasks(t *testing.T) {
+	s := &Status{Stage: "dev", Region: "eu-west-1", Stack: "keel-dev", StackStatus: "UPDATE_COMPLETE", Service: "svc", Strategy: "ROLLING",
+		StoppedTasks: []Stopped{{Task: "0a1b", TaskDefinition: "keel-dev-app:7", Reason: "Essential container in task exited", Stopped: time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)}}}
+	var out bytes.Buffer
+	if err := s.write(&out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "0a1b          keel-dev-app:7   2026-12-07 10:00:00Z  Essential container in task exited") {
+		t.Errorf("the stopped task is not listed with its reason:\n%s", out.String())
 	}
 }

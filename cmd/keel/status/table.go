@@ -59,6 +59,12 @@ func (s *Status) write(w io.Writer) error {
 			return err
 		}
 	}
+	if s.Vault != nil {
+		fmt.Fprintf(w, "\nvault: generation %s published, %s served: %s\n", published(s.Vault), served(s.Vault), s.Vault.verdict())
+		if s.Vault.Note != "" {
+			fmt.Fprintf(w, "  (%s)\n", s.Vault.Note)
+		}
+	}
 	fmt.Fprintln(w)
 	if len(s.AlarmsInAlarm) == 0 {
 		fmt.Fprintln(w, "alarms: none in ALARM")
@@ -90,4 +96,22 @@ func orNone(s string) string {
 		return "-"
 	}
 	return s
+}
+
+func published(v *Vault) string {
+	if v.Published == nil {
+		return "?"
+	}
+	return fmt.Sprint(*v.Published)
+}
+
+func served(v *Vault) string {
+	if len(v.Served) == 0 {
+		return "?"
+	}
+	parts := make([]string, len(v.Served))
+	for i, g := range v.Served {
+		parts[i] = fmt.Sprint(g)
+	}
+	return strings.Join(parts, ", ")
 }
