@@ -183,3 +183,26 @@ func TestReviewHistoryPasses(t *testing.T) {
 		t.Logf("the review:\n%s", comment)
 	}
 }
+
+// TestReviewHistoryHeadFails: a head that does not synthesize still leaves a comment, which
+// replaces the previous review: the error, the earlier figures called stale, the base's alone.
+func TestReviewHistoryHeadFails(t *testing.T) {
+	h := newHistory(t)
+	h.edit(t, "cdk.json", `"keel:staging": {}`, `"keel:staging": {"scaling": {"minTasks": 0}}`)
+	h.commit(t, "no task")
+	comment, err := h.review(t)
+	if err == nil {
+		t.Fatalf("make review passes a head that does not synthesize:\n%s", comment)
+	}
+	for _, want := range []string{
+		"**The head does not synthesize**",
+		"are **stale**",
+		"keel:staging.scaling.minTasks = 0",
+		"| prod | 224.96–501.73 |",
+		"review: the head does not synthesize",
+	} {
+		if !strings.Contains(comment, want) {
+			t.Errorf("the review lacks %q:\n%s", want, comment)
+		}
+	}
+}

@@ -18,3 +18,35 @@ func TestFenced(t *testing.T) {
 		}
 	}
 }
+
+// TestBudget: a review too large for a comment is cut to the budget, the diffs first, and
+// says where the whole review is; the full review keeps everything.
+func TestBudget(t *testing.T) {
+	huge := strings.Repeat("[~] AWS::EC2::Subnet tag keel:owner\n", 1500) // 54 kB per stack
+	r := Report{Base: "a", Head: "b", FullURL: "https://github.com/keelstack/keel/actions/runs/1"}
+	for _, stage := range []string{"dev", "staging", "prod"} {
+		s := Stage{Name: stage}
+		for _, stack := range []string{"Service", "Foundation", "GitHub", "Bootstrap"} {
+			s.Stacks = append(s.Stacks, Stack{Name: stage + "/" + stack, Diff: huge, Guard: "diff-guard: no stateful or identity-carrying resource is replaced or destroyed"})
+		}
+		r.Stages = append(r.Stages, s)
+	}
+	var comment, full strings.Builder
+	if err := r.WriteMarkdown(&comment); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.WriteFull(&full); err != nil {
+		t.Fatal(err)
+	}
+	if comment.Len() > Budget {
+		t.Errorf("the comment is %d bytes, over the budget of %d", comment.Len(), Budget)
+	}
+	for _, want := range []string{"### prod", "Guard on `prod/Bootstrap`: passes", "cut to fit the comment: the full review is the artifact `review` of https://github.com/keelstack/keel/actions/runs/1"} {
+		if !strings.Contains(comment.String(), want) {
+			t.Errorf("the cut comment lacks %q", want)
+		}
+	}
+	if strings.Count(full.String(), huge) != 12 {
+		t.Errorf("the full review does not hold every diff whole")
+	}
+}

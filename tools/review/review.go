@@ -22,6 +22,8 @@ import (
 type Report struct {
 	Base, Head string // labels of the two revisions
 	Stages     []Stage
+	// FullURL is where the uncut review is kept (the CI run whose artifact it is); "" locally.
+	FullURL string
 }
 
 // Stage is one stage's part of the review.

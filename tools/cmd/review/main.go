@@ -53,10 +53,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	headPrices := fs.String("head-prices", "", "the changed revision's tools/cost/prices.json (default: the one built in)")
 	headUsage := fs.String("head-usage", "", "the changed revision's tools/cost/usage.json (default: the one built in)")
 	allowlist := fs.String("allowlist", "", "security broadenings acknowledged in the repository (review-allowlist.json)")
+	full := fs.String("full", "", "also write the review uncut to this file (the artifact the comment points to)")
+	fullURL := fs.String("full-url", "", "where the uncut review is kept (the CI run), named where the comment is cut")
+	baseError := fs.String("base-error", "", "the base's synth output: it did not synthesize; write the failure comment")
+	headError := fs.String("head-error", "", "the head's synth output: it did not synthesize; write the failure comment")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	if *base == "" || *head == "" {
+	if *base == "" || (*head == "" && *headError == "") {
 		return fmt.Errorf("%w: review needs --base and --head (two synthesized assemblies; make review builds them)", errUsage)
 	}
 	in := review.Inputs{Scripts: *scripts, AllowReplacement: getenv("ALLOW_REPLACEMENT") == "true",
@@ -68,6 +72,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if in.Head, err = review.LoadPricing(*headPrices, *headUsage); err != nil {
 		return err
 	}
+	if *baseError != "" || *headError != "" {
+		f, err := review.NewFailure(in.Base, *base, *baseError, *headError)
+		if err != nil {
+			return err
+		}
+		f.Base, f.Head = *baseLabel, *headLabel
+		if err := write(*out, stdout, f.WriteMarkdown); err != nil {
+			return err
+		}
+		return fmt.Errorf("review: the %s does not synthesize: the comment says why", f.Side)
+	}
 	if *allowlist != "" {
 		if in.Acks.Allowlist, err = review.ReadAllowlist(*allowlist); err != nil {
 			return err
@@ -77,21 +92,31 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	r.Base, r.Head = *baseLabel, *headLabel
-	var comment bytes.Buffer
-	if err := r.WriteMarkdown(&comment); err != nil {
+	r.Base, r.Head, r.FullURL = *baseLabel, *headLabel, *fullURL
+	if err := write(*out, stdout, r.WriteMarkdown); err != nil {
 		return err
 	}
-	if *out == "" {
-		_, err = stdout.Write(comment.Bytes())
-	} else {
-		err = os.WriteFile(*out, comment.Bytes(), 0o644)
-	}
-	if err != nil {
-		return err
+	if *full != "" {
+		if err := write(*full, stdout, r.WriteFull); err != nil {
+			return err
+		}
 	}
 	if r.Blocked() {
 		return errBlocked
 	}
 	return nil
+}
+
+// write renders into a buffer first, so that a failed render writes nothing, then to the file
+// (or standard output when file is "").
+func write(file string, stdout io.Writer, render func(io.Writer) error) error {
+	var b bytes.Buffer
+	if err := render(&b); err != nil {
+		return err
+	}
+	if file == "" {
+		_, err := stdout.Write(b.Bytes())
+		return err
+	}
+	return os.WriteFile(file, b.Bytes(), 0o644)
 }
