@@ -35,6 +35,12 @@ type Estimate struct {
 	// priced (or declared free in lines.go) before an estimate can be trusted.
 	Unpriced []string `json:"unpriced,omitempty"`
 	Recorded string   `json:"pricesRecorded"`
+	// Month is the month after the first deploy whose stored volume the storage lines price.
+	Month int `json:"month"`
+	// Resources is the per-resource breakdown of the lines, the costliest first.
+	Resources []ResourceCost `json:"resources"`
+	// NotPriced is what the model leaves out on purpose.
+	NotPriced []string `json:"notPriced"`
 }
 
 // Of estimates stage s with usage u and the price table p.
@@ -48,11 +54,13 @@ func Of(s Stage, u Usage, p Prices) (Estimate, error) {
 	if err != nil {
 		return Estimate{}, fmt.Errorf("cost: stage %s: %w", s.Name, err)
 	}
-	e := Estimate{Stage: s.Name, Region: s.Region, MinTasks: tasks.min, MaxTasks: tasks.max, Recorded: p.Recorded}
+	e := Estimate{Stage: s.Name, Region: s.Region, MinTasks: tasks.min, MaxTasks: tasks.max, Recorded: p.Recorded, Month: m.month(), NotPriced: notPriced}
+	var priced []item
 	for _, item := range m.items(tasks) {
 		if item.minQty == 0 && item.maxQty == 0 {
 			continue
 		}
+		priced = append(priced, item)
 		pr := table[item.price]
 		unit := pr.USD * item.factor
 		l := Line{Item: item.name, Unit: pr.Unit, UnitUSD: unit, MinQty: item.minQty, MaxQty: item.maxQty,
@@ -62,6 +70,7 @@ func Of(s Stage, u Usage, p Prices) (Estimate, error) {
 		e.MaxUSD += l.MaxUSD
 	}
 	e.Unpriced = unpriced(s)
+	e.Resources = breakdown(s, priced, e.Lines)
 	return e, nil
 }
 

@@ -90,15 +90,20 @@ func (r Report) writeStage(b *strings.Builder, s Stage, diffCap int) {
 		fmt.Fprintf(b, "Guard on `%s`: %s\n%s\n", st.Name, verdict, fenced(st.Guard))
 	}
 	if len(s.After.Unpriced) > 0 {
-		fmt.Fprintf(b, "Not priced (add them to tools/cost): %s\n\n", strings.Join(s.After.Unpriced, ", "))
+		fmt.Fprintf(b, "Resource types not priced (add them to tools/cost): %s\n\n", strings.Join(s.After.Unpriced, ", "))
 	}
-	b.WriteString("<details><summary>Cost by line</summary>\n\n")
-	fmt.Fprintf(b, "| item | before @%d | after @%d | change | before @%d | after @%d | change |\n|---|--:|--:|--:|--:|--:|--:|\n",
-		s.Before.MinTasks, s.After.MinTasks, s.Before.MaxTasks, s.After.MaxTasks)
-	for _, c := range s.Cost {
-		fmt.Fprintf(b, "| %s | %.2f | %.2f | %s | %.2f | %.2f | %s |\n", c.Item, c.BeforeMin, c.AfterMin, signed(c.DeltaMin()), c.BeforeMax, c.AfterMax, signed(c.DeltaMax()))
+	fmt.Fprintf(b, "<details><summary>Cost by line (storage as month %d after the first deploy holds it)</summary>\n\n", s.After.Month)
+	writeChanges(b, "item", s.Before, s.After, s.Cost)
+	b.WriteString("</details>\n\n<details><summary>Cost by resource</summary>\n\n")
+	writeChanges(b, "resource", s.Before, s.After, cost.CompareResources(s.Before, s.After))
+	if len(s.After.NotPriced) > 0 {
+		b.WriteString("Left out on purpose:\n\n")
+		for _, n := range s.After.NotPriced {
+			fmt.Fprintf(b, "- %s\n", n)
+		}
+		b.WriteString("\n")
 	}
-	b.WriteString("\n</details>\n\n")
+	b.WriteString("</details>\n\n")
 	for _, st := range s.Stacks {
 		diff := st.Diff
 		if diffCap >= 0 && len(diff) > diffCap {
@@ -106,6 +111,16 @@ func (r Report) writeStage(b *strings.Builder, s Stage, diffCap int) {
 		}
 		fmt.Fprintf(b, "<details><summary>Template diff: %s</summary>\n\n%s\n</details>\n\n", st.Name, fenced(diff))
 	}
+}
+
+// writeChanges writes a table of costs before and after, at the minimum and maximum task count.
+func writeChanges(b *strings.Builder, what string, before, after cost.Estimate, changes []cost.Change) {
+	fmt.Fprintf(b, "| %s | before @%d | after @%d | change | before @%d | after @%d | change |\n|---|--:|--:|--:|--:|--:|--:|\n",
+		what, before.MinTasks, after.MinTasks, before.MaxTasks, after.MaxTasks)
+	for _, c := range changes {
+		fmt.Fprintf(b, "| %s | %.2f | %.2f | %s | %.2f | %.2f | %s |\n", c.Item, c.BeforeMin, c.AfterMin, signed(c.DeltaMin()), c.BeforeMax, c.AfterMax, signed(c.DeltaMax()))
+	}
+	b.WriteString("\n")
 }
 
 // fenced wraps text in a code fence longer than the longest backtick run inside it.
