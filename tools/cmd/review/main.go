@@ -1,9 +1,13 @@
 // Command review writes the offline review of a change as one pull-request comment: for each
-// stage of two synthesized assemblies, the CDK's template diff of every stack, the replacement
-// guard's verdict and the cost before, after and the difference. It exits 1 when the guard
-// blocks the change (after writing the comment), 2 on bad arguments.
+// stage of two synthesized assemblies, the security changes (IAM, security groups, listeners)
+// with their verdicts, the replacement guard's verdict on every stack, the cost before, after
+// and the difference (each side priced with its own revision's price and usage files), and
+// the CDK's template diff. It exits 1 when the guard blocks the change or a revision did not
+// synthesize (after writing the comment), 2 on bad arguments.
 //
-//	review --base BASE.out --head HEAD.out [--out review-comment.md] [--scripts scripts]
+//	review --base BASE.out (--head HEAD.out | --head-error SYNTH.log) [--out review-comment.md]
+//	       [--full review-comment-full.md] [--base-prices F --base-usage F --head-prices F --head-usage F]
+//	       [--allowlist review-allowlist.json] [--scripts scripts]
 package main
 
 import (
