@@ -34,7 +34,7 @@ type Attachment struct {
 	Policy  string `json:"policy"`
 }
 
-// policyDocs are the resource policies a template may carry: the resource type, the property
+// resourcePolicies are the resource policies a template may carry: the resource type, the property
 // that holds the document, and the property that names the resource it guards.
 var resourcePolicies = []struct{ typ, doc, target string }{
 	{"AWS::S3::BucketPolicy", "PolicyDocument", "Bucket"},

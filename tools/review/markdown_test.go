@@ -1,6 +1,8 @@
 package review
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -48,5 +50,30 @@ func TestBudget(t *testing.T) {
 	}
 	if strings.Count(full.String(), huge) != 12 {
 		t.Errorf("the full review does not hold every diff whole")
+	}
+}
+
+// TestFailure: a revision that does not synthesize gets a comment that says which, quotes the
+// end of its error and calls earlier figures stale.
+func TestFailure(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "synth.log")
+	if err := os.WriteFile(log, []byte(strings.Repeat("noise\n", 5000)+"keel:prod.scaling.minTasks = 0: at least 1 task must run"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := NewFailure(Pricing{}, filepath.Join(t.TempDir(), "none.out"), log, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := f.WriteMarkdown(&b); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"**The base does not synthesize**", "**stale**", "keel:prod.scaling.minTasks = 0", "the start is cut"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("the failure comment lacks %q:\n%s", want, b.String())
+		}
+	}
+	if b.Len() > Budget {
+		t.Errorf("the failure comment is %d bytes, over the budget", b.Len())
 	}
 }
