@@ -81,7 +81,7 @@ func unpriced(s Stage) []string {
 		rs, _ := st.Template["Resources"].(map[string]any)
 		for _, r := range rs {
 			typ, _ := r.(map[string]any)["Type"].(string)
-			if _, known := knownTypes[typ]; !known && !slices.Contains(out, typ) {
+			if _, known := knownTypes[typ]; !known && !tableType(typ) && !slices.Contains(out, typ) {
 				out = append(out, typ)
 			}
 		}

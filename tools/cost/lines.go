@@ -23,7 +23,6 @@ var knownTypes = map[string]string{
 	"AWS::ElasticLoadBalancingV2::TargetGroup":    "free",
 	"AWS::EC2::NatGateway":                        "NAT lines",
 	"AWS::EC2::EIP":                               "public IPv4 line",
-	"AWS::EC2::VPCEndpoint":                       "interface endpoint lines (gateway endpoints are free)",
 	"AWS::CloudWatch::Alarm":                      "alarm line",
 	"AWS::Logs::LogGroup":                         "log lines",
 	"AWS::EC2::FlowLog":                           "flow log lines",

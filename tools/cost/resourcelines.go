@@ -93,6 +93,18 @@ func (m model) resourceItems() []item {
 	return out
 }
 
+// tableType reports whether a per-resource table prices typ: such a type is known.
+func tableType(typ string) bool {
+	for _, table := range resourceTables() {
+		for _, l := range table {
+			if l.typ == typ {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // resourcePriceKeys are the prices the tables need: every region of prices.json must have them.
 func resourcePriceKeys() []string {
 	var keys []string
