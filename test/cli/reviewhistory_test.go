@@ -209,3 +209,30 @@ func TestReviewHistoryHeadFails(t *testing.T) {
 		t.Errorf("the review lacks the base's figures for prod:\n%s", comment)
 	}
 }
+
+// TestReviewHistoryBudget: a tag added to every resource changes every resource of every
+// stack; the comment stays within the budget, its diffs cut and pointing to the full review,
+// which holds them whole.
+func TestReviewHistoryBudget(t *testing.T) {
+	h := newHistory(t)
+	const tag = `	awscdk.Tags_Of(st).Add(jsii.String("keel:stage"), jsii.String(s.Name), nil)`
+	h.edit(t, "infra/stage/stage.go", tag, tag+`
+	awscdk.Tags_Of(st).Add(jsii.String("keel:cost-centre"), jsii.String("platform-engineering-shared-services"), nil)`)
+	h.commit(t, "a tag everywhere")
+	comment, err := h.review(t)
+	if err != nil {
+		t.Fatalf("make review: %v\n%s", err, comment)
+	}
+	text, _ := os.ReadFile(filepath.Join(h.dir, "review-comment.md"))
+	full, _ := os.ReadFile(filepath.Join(h.dir, "review-comment-full.md"))
+	if len(text) > 60000 || len(text) == 0 {
+		t.Errorf("the comment is %d bytes: want some, and at most 60,000 (GitHub refuses 65,536 characters)", len(text))
+	}
+	if !strings.Contains(string(text), "cut to fit the comment: run make review for the full review") {
+		t.Errorf("the comment's diffs are not cut, or the cut does not say where the rest is")
+	}
+	if len(full) <= len(text) || strings.Contains(string(full), "cut to fit") || !strings.Contains(string(full), "keel:cost-centre") {
+		t.Errorf("the full review (%d bytes) is not the whole review (the comment has %d)", len(full), len(text))
+	}
+	t.Logf("comment %d bytes, full review %d bytes", len(text), len(full))
+}
