@@ -102,7 +102,8 @@ func (h history) edit(t *testing.T, file, old, new string) {
 func (h history) review(t *testing.T, env ...string) (string, error) {
 	t.Helper()
 	out := filepath.Join(h.dir, "review-comment.md")
-	log, err := runIn(t, h.dir, offlineEnv(env...), "make", "-s", "review", "BASE=HEAD~1", "REVIEW_OUT="+out)
+	// GOWORK empty: the copy's own go.work, whatever the environment names.
+	log, err := runIn(t, h.dir, offlineEnv(append([]string{"GOWORK="}, env...)...), "make", "-s", "review", "BASE=HEAD~1", "REVIEW_OUT="+out)
 	comment, _ := os.ReadFile(out)
 	return string(comment) + "\n--- log ---\n" + log, err
 }
