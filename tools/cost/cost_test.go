@@ -197,3 +197,29 @@ func TestCompare(t *testing.T) {
 		t.Errorf("Compare = %+v", got)
 	}
 }
+
+// TestParseOlderPrices: a base revision's table from before a price existed borrows it from the
+// current table and says so; a table that is broken otherwise still fails.
+func TestParseOlderPrices(t *testing.T) {
+	current, err := DefaultPrices()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var older map[string]any
+	_ = json.Unmarshal(pricesJSON, &older)
+	for _, region := range older["regions"].(map[string]any) {
+		delete(region.(map[string]any), "internet.out.gb")
+		delete(region.(map[string]any), "vpce.hour")
+	}
+	b, _ := json.Marshal(older)
+	if _, err := ParsePrices(b); err == nil {
+		t.Fatal("the older table parses without the new prices")
+	}
+	p, borrowed, err := ParseOlderPrices(b, current)
+	if err != nil || strings.Join(borrowed, ",") != "internet.out.gb,vpce.hour" || p.Regions["eu-west-1"]["vpce.hour"].USD != 0.011 {
+		t.Errorf("ParseOlderPrices: %v, borrowed %v", err, borrowed)
+	}
+	if _, _, err := ParseOlderPrices([]byte(`{"hoursPerMonth": 0, "regions": {}}`), current); err == nil {
+		t.Error("a table with no hours a month parses")
+	}
+}

@@ -61,6 +61,9 @@ func (r Report) render(diffCap int) string {
 	fmt.Fprintf(&b, "## keel review: %s → %s\n\n", r.Base, r.Head)
 	b.WriteString("Synthesized offline from both revisions (no AWS credentials): per stage the replacement guard, the monthly cost at the minimum and maximum task count (prices in `tools/cost/prices.json`, usage in `tools/cost/usage.json`), and the template diff.\n\n")
 	r.writeBanners(&b)
+	if len(r.Borrowed) > 0 {
+		fmt.Fprintf(&b, "The base's `prices.json` predates %s: the base is priced with the head's for those.\n\n", strings.Join(r.Borrowed, ", "))
+	}
 	if r.replacementBlocked() {
 		b.WriteString("**The replacement guard blocks this change**: a stateful or identity-carrying resource would be replaced or destroyed. If that is intended, label the pull request `allow-replacement`.\n\n")
 	}

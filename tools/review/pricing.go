@@ -10,11 +10,28 @@ import (
 // LoadPricing reads one revision's price table and usage file; an empty path means the one
 // built into this binary (tools/cost/prices.json, usage.json).
 func LoadPricing(pricesFile, usageFile string) (Pricing, error) {
+	return loadPricing(pricesFile, usageFile, cost.ParsePrices)
+}
+
+// LoadOlderPricing reads the base revision's files: prices its table lacks (it predates
+// them) are taken from current's and named in Borrowed.
+func LoadOlderPricing(pricesFile, usageFile string, current Pricing) (Pricing, error) {
+	var borrowed []string
+	p, err := loadPricing(pricesFile, usageFile, func(b []byte) (cost.Prices, error) {
+		p, keys, err := cost.ParseOlderPrices(b, current.Prices)
+		borrowed = keys
+		return p, err
+	})
+	p.Borrowed = borrowed
+	return p, err
+}
+
+func loadPricing(pricesFile, usageFile string, parse func([]byte) (cost.Prices, error)) (Pricing, error) {
 	p, err := cost.DefaultPrices()
 	if pricesFile != "" {
 		var b []byte
 		if b, err = os.ReadFile(pricesFile); err == nil {
-			p, err = cost.ParsePrices(b)
+			p, err = parse(b)
 		}
 	}
 	if err != nil {

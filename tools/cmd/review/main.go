@@ -70,10 +70,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	in := review.Inputs{Scripts: *scripts, AllowReplacement: getenv("ALLOW_REPLACEMENT") == "true",
 		Acks: review.Acknowledgements{Label: getenv("ALLOW_BROADENING") == "true"}}
 	var err error
-	if in.Base, err = review.LoadPricing(*basePrices, *baseUsage); err != nil {
+	if in.Head, err = review.LoadPricing(*headPrices, *headUsage); err != nil {
 		return err
 	}
-	if in.Head, err = review.LoadPricing(*headPrices, *headUsage); err != nil {
+	if in.Base, err = review.LoadOlderPricing(*basePrices, *baseUsage, in.Head); err != nil {
 		return err
 	}
 	if *baseError != "" || *headError != "" {
