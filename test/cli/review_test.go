@@ -127,6 +127,16 @@ func TestReviewOfChanges(t *testing.T) {
 		t.Errorf("the top of the review does not name what allow-replacement let through:\n%s", banner)
 	}
 
+	everySecret := changedCopy(t, base, dir, "every-secret", func(r map[string]any) {
+		policy := r["AppTaskExecutionRoleDefaultPolicy18E0EADE"].(map[string]any)["Properties"].(map[string]any)["PolicyDocument"].(map[string]any)
+		policy["Statement"] = append(policy["Statement"].([]any), map[string]any{"Action": "secretsmanager:GetSecretValue", "Effect": "Allow", "Resource": "*"})
+	})
+	comment, err = run(everySecret)
+	if exit := (*exec.ExitError)(nil); !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(comment, "| `secretsmanager:GetSecretValue` | `*` |") ||
+		!strings.Contains(comment, "The security guard blocks this change") {
+		t.Errorf("secretsmanager:GetSecretValue on * in the execution role passes the review: %v\n%s", err, comment)
+	}
+
 	ssh := changedCopy(t, base, dir, "ssh", func(r map[string]any) {
 		r["Ssh"] = map[string]any{"Type": "AWS::EC2::SecurityGroupIngress", "Properties": map[string]any{
 			"GroupId": map[string]any{"Fn::GetAtt": []any{"IngressLoadBalancerSecurityGroupDB5E20A8", "GroupId"}},
