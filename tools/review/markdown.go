@@ -128,6 +128,12 @@ func writeChanges(b *strings.Builder, what string, before, after cost.Estimate, 
 
 // fenced wraps text in a code fence longer than the longest backtick run inside it.
 func fenced(text string) string {
+	fence := strings.Repeat("`", max(3, longestBackticks(text)+1))
+	return fence + "\n" + text + "\n" + fence + "\n"
+}
+
+// longestBackticks is the length of the longest run of backticks in text.
+func longestBackticks(text string) int {
 	longest, run := 0, 0
 	for _, r := range text {
 		if r == '`' {
@@ -137,8 +143,7 @@ func fenced(text string) string {
 			run = 0
 		}
 	}
-	fence := strings.Repeat("`", max(3, longest+1))
-	return fence + "\n" + text + "\n" + fence + "\n"
+	return longest
 }
 
 func tasks(after, before cost.Estimate) string {

@@ -2,7 +2,6 @@ package review
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/keelstack/keel/tools/cost"
 )
@@ -27,25 +26,13 @@ func LoadOlderPricing(pricesFile, usageFile string, current Pricing) (Pricing, e
 }
 
 func loadPricing(pricesFile, usageFile string, parse func([]byte) (cost.Prices, error)) (Pricing, error) {
-	p, err := cost.DefaultPrices()
-	if pricesFile != "" {
-		var b []byte
-		if b, err = os.ReadFile(pricesFile); err == nil {
-			p, err = parse(b)
-		}
-	}
+	p, err := cost.ReadPrices(pricesFile, parse)
 	if err != nil {
-		return Pricing{}, fmt.Errorf("review: prices %s: %w", pricesFile, err)
+		return Pricing{}, fmt.Errorf("review: %w", err)
 	}
-	a, err := cost.DefaultAssumptions()
-	if usageFile != "" {
-		var b []byte
-		if b, err = os.ReadFile(usageFile); err == nil {
-			a, err = cost.ParseAssumptions(b)
-		}
-	}
+	a, err := cost.ReadAssumptions(usageFile)
 	if err != nil {
-		return Pricing{}, fmt.Errorf("review: usage %s: %w", usageFile, err)
+		return Pricing{}, fmt.Errorf("review: %w", err)
 	}
 	return Pricing{Prices: p, Assumptions: a}, nil
 }
