@@ -51,12 +51,12 @@ func (w *wildcardActions) Visit(node constructs.IConstruct) {
 
 // onlyNamedOnStar reports whether every statement on Resource * lists only w's actions.
 func (w *wildcardActions) onlyNamedOnStar(doc any) bool {
-	statements, _ := field(doc, "Statement").([]any)
+	statements, _ := nagField(doc, "Statement").([]any)
 	for _, s := range statements {
-		if !slices.Contains(list(field(s, "Resource")), "*") {
+		if !slices.Contains(nagList(nagField(s, "Resource")), "*") {
 			continue
 		}
-		for _, a := range list(field(s, "Action")) {
+		for _, a := range nagList(nagField(s, "Action")) {
 			if !slices.Contains(w.actions, a) {
 				return false
 			}
@@ -79,9 +79,9 @@ func (o *openPorts) Visit(node constructs.IConstruct) {
 	}
 	rules, _ := awscdk.Stack_Of(node).Resolve(group.SecurityGroupIngress()).([]any)
 	for _, r := range rules {
-		open := field(r, "cidrIp") == "0.0.0.0/0" || field(r, "cidrIpv6") == "::/0"
-		from, to := field(r, "fromPort"), field(r, "toPort")
-		if open && (field(r, "ipProtocol") != "tcp" || from != to || !slices.Contains(o.ports, number(from))) {
+		open := nagField(r, "cidrIp") == "0.0.0.0/0" || nagField(r, "cidrIpv6") == "::/0"
+		from, to := nagField(r, "fromPort"), nagField(r, "toPort")
+		if open && (nagField(r, "ipProtocol") != "tcp" || from != to || !slices.Contains(o.ports, nagNumber(from))) {
 			return
 		}
 	}
@@ -95,13 +95,14 @@ func scopeNag(c constructs.IConstruct, a awscdk.IAspect) {
 	awscdk.Aspects_Of(c).Add(a, &awscdk.AspectOptions{Priority: awscdk.AspectPriority_MUTATING()})
 }
 
-func field(v any, key string) any {
+// nagField reads one key of a resolved template object.
+func nagField(v any, key string) any {
 	m, _ := v.(map[string]any)
 	return m[key]
 }
 
-// list reads a policy value that may be one string or a list of them.
-func list(v any) []string {
+// nagList reads a policy value that may be one string or a list of them.
+func nagList(v any) []string {
 	switch x := v.(type) {
 	case string:
 		return []string{x}
@@ -115,7 +116,8 @@ func list(v any) []string {
 	return nil
 }
 
-func number(v any) float64 {
+// nagNumber reads a resolved port number.
+func nagNumber(v any) float64 {
 	f, _ := v.(float64)
 	return f
 }

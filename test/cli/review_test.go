@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -78,9 +79,11 @@ func TestReviewOfChanges(t *testing.T) {
 	if log, err := runIn(t, root, nil, "go", "build", "-o", review, "./cmd/keel"); err != nil {
 		t.Fatalf("build review: %v\n%s", err, log)
 	}
+	var extra []string // more arguments for the next run
 	run := func(head string, env ...string) (string, error) {
 		out := filepath.Join(dir, "comment.md")
-		log, err := runIn(t, root, append(offlineEnv(), env...), review, "review", "--base", base, "--head", head, "--out", out)
+		args := append([]string{"--base", base, "--head", head, "--out", out}, extra...)
+		log, err := runIn(t, root, append(offlineEnv(), env...), review, append([]string{"review"}, args...)...)
 		comment, _ := os.ReadFile(out)
 		return string(comment) + log, err
 	}
@@ -118,8 +121,52 @@ func TestReviewOfChanges(t *testing.T) {
 			t.Errorf("the blocked review lacks %q:\n%s", want, comment)
 		}
 	}
-	if comment, err := run(destroyed, "ALLOW_REPLACEMENT=true"); err != nil || !strings.Contains(comment, "allowed by the allow-replacement label") {
+	comment, err = run(destroyed, "ALLOW_REPLACEMENT=true")
+	if err != nil || !strings.Contains(comment, "allowed by the allow-replacement label") {
 		t.Errorf("allow-replacement does not let the review pass: %v\n%s", err, comment)
+	}
+	if banner, _, _ := strings.Cut(comment, "### dev"); !strings.Contains(banner, "ALLOW_REPLACEMENT=true let through") || !strings.Contains(banner, "(AWS::Logs::LogGroup): will destroy") {
+		t.Errorf("the top of the review does not name what allow-replacement let through:\n%s", banner)
+	}
+
+	everySecret := changedCopy(t, base, dir, "every-secret", func(r map[string]any) {
+		policy := r["AppTaskExecutionRoleDefaultPolicy18E0EADE"].(map[string]any)["Properties"].(map[string]any)["PolicyDocument"].(map[string]any)
+		policy["Statement"] = append(policy["Statement"].([]any), map[string]any{"Action": "secretsmanager:GetSecretValue", "Effect": "Allow", "Resource": "*"})
+	})
+	comment, err = run(everySecret)
+	if exit := (*exec.ExitError)(nil); !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(comment, "| `secretsmanager:GetSecretValue` | `*` |") ||
+		!strings.Contains(comment, "The security guard blocks this change") {
+		t.Errorf("secretsmanager:GetSecretValue on * in the execution role passes the review: %v\n%s", err, comment)
+	}
+
+	ssh := changedCopy(t, base, dir, "ssh", func(r map[string]any) {
+		r["Ssh"] = map[string]any{"Type": "AWS::EC2::SecurityGroupIngress", "Properties": map[string]any{
+			"GroupId": map[string]any{"Fn::GetAtt": []any{"IngressLoadBalancerSecurityGroupDB5E20A8", "GroupId"}},
+			"CidrIp":  "0.0.0.0/0", "IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
+		}}
+	})
+	comment, err = run(ssh)
+	if exit := (*exec.ExitError)(nil); !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(comment, "The security guard blocks this change") {
+		t.Fatalf("port 22 open to the internet passes the review: %v\n%s", err, comment)
+	}
+	id := regexp.MustCompile("`22` \\| `0.0.0.0/0` \\| .*id `([0-9a-f]{12})`").FindStringSubmatch(comment)
+	if id == nil {
+		t.Fatalf("no finding ID for port 22:\n%s", comment)
+	}
+	comment, err = run(ssh, "ALLOW_BROADENING=true")
+	if banner, _, _ := strings.Cut(comment, "### dev"); err != nil || !strings.Contains(banner, "Security broadenings let through") || !strings.Contains(banner, "label allow-broadening") {
+		t.Errorf("allow-broadening: %v; the top of the review does not name what it let through:\n%s", err, banner)
+	}
+	allowlist := filepath.Join(dir, "review-allowlist.json")
+	_ = os.WriteFile(allowlist, []byte(`{"allow": [{"id": "`+id[1]+`", "reason": "the bastion's port while we move to Session Manager"}]}`), 0o644)
+	extra = []string{"--allowlist", allowlist}
+	comment, err = run(ssh)
+	if banner, _, _ := strings.Cut(comment, "### dev"); err != nil || !strings.Contains(banner, "allowlist: the bastion's port while we move to Session Manager") {
+		t.Errorf("an allowlist entry: %v; the top of the review does not show it:\n%s", err, banner)
+	}
+	_ = os.WriteFile(allowlist, []byte(`{"allow": [{"id": "`+id[1]+`", "reason": ""}]}`), 0o644)
+	if comment, err = run(ssh); err == nil || !strings.Contains(comment, "has no reason") {
+		t.Errorf("an allowlist entry without a reason is accepted: %v\n%s", err, comment)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -101,7 +102,8 @@ func (h history) edit(t *testing.T, file, old, new string) {
 func (h history) review(t *testing.T, env ...string) (string, error) {
 	t.Helper()
 	out := filepath.Join(h.dir, "review-comment.md")
-	log, err := runIn(t, h.dir, offlineEnv(env...), "make", "-s", "review", "BASE=HEAD~1", "REVIEW_OUT="+out)
+	// GOWORK empty: the copy's own go.work, whatever the environment names.
+	log, err := runIn(t, h.dir, offlineEnv(append([]string{"GOWORK="}, env...)...), "make", "-s", "review", "BASE=HEAD~1", "REVIEW_OUT="+out)
 	comment, _ := os.ReadFile(out)
 	return string(comment) + "\n--- log ---\n" + log, err
 }
@@ -144,14 +146,14 @@ func TestReviewHistoryBlocks(t *testing.T) {
 		t.Logf("the review:\n%s", comment)
 	}
 	// The EIP goes in prod alone: dev has no NAT gateway, staging keeps its one.
-	if i := strings.Index(comment, "### prod"); i < 0 || strings.Contains(comment[:i], "(AWS::EC2::EIP)") {
+	if i := strings.Index(comment, "### prod"); i < 0 || strings.Contains(comment[:i], "(AWS::EC2::EIP): will destroy") {
 		t.Errorf("an Elastic IP is destroyed outside prod:\n%s", comment)
 	}
 }
 
 // TestReviewHistoryPasses: narrowing a statement passes, and a change to the usage file is
 // priced on each side with that side's own file: prod's natGB 100 → 1000 adds 900 GB × $0.048
-// = 43.20 to prod's 224.96–501.73 (make cost's figures of the base).
+// = 43.20 to prod's total (270.61–547.10 → 313.81–590.30 as this test was written).
 func TestReviewHistoryPasses(t *testing.T) {
 	h := newHistory(t)
 	const anchor = `	return awsecs.NewFargateService(scope, jsii.String("Service"), sp)`
@@ -170,7 +172,7 @@ func TestReviewHistoryPasses(t *testing.T) {
 		"Security of `dev/Service`: passes",
 		"`arn:aws:secretsmanager:eu-west-1:123456789012:secret:keel/dev/vault-AbCdEf` |  |  | `no wider: base already allowed",
 		"| NAT gateway data processed | 4.80 | 48.00 | +43.20 | 4.80 | 48.00 | +43.20 |",
-		"before 224.96–501.73, after 268.16–544.93, change **+43.20 / +43.20**",
+		"change **+43.20 / +43.20**",
 	} {
 		if !strings.Contains(comment, want) {
 			t.Errorf("the review lacks %q", want)
@@ -182,4 +184,56 @@ func TestReviewHistoryPasses(t *testing.T) {
 	if t.Failed() {
 		t.Logf("the review:\n%s", comment)
 	}
+}
+
+// TestReviewHistoryHeadFails: a head that does not synthesize still leaves a comment, which
+// replaces the previous review: the error, the earlier figures called stale, the base's alone.
+func TestReviewHistoryHeadFails(t *testing.T) {
+	h := newHistory(t)
+	h.edit(t, "cdk.json", `"keel:staging": {}`, `"keel:staging": {"scaling": {"minTasks": 0}}`)
+	h.commit(t, "no task")
+	comment, err := h.review(t)
+	if err == nil {
+		t.Fatalf("make review passes a head that does not synthesize:\n%s", comment)
+	}
+	for _, want := range []string{
+		"**The head does not synthesize**",
+		"are **stale**",
+		"keel:staging.scaling.minTasks = 0",
+		"review: the head does not synthesize",
+	} {
+		if !strings.Contains(comment, want) {
+			t.Errorf("the review lacks %q:\n%s", want, comment)
+		}
+	}
+	if !regexp.MustCompile(`\| prod \| [0-9]+\.[0-9]{2}–[0-9]+\.[0-9]{2} \|`).MatchString(comment) {
+		t.Errorf("the review lacks the base's figures for prod:\n%s", comment)
+	}
+}
+
+// TestReviewHistoryBudget: a tag added to every resource changes every resource of every
+// stack; the comment stays within the budget, its diffs cut and pointing to the full review,
+// which holds them whole.
+func TestReviewHistoryBudget(t *testing.T) {
+	h := newHistory(t)
+	const tag = `	awscdk.Tags_Of(st).Add(jsii.String("keel:stage"), jsii.String(s.Name), nil)`
+	h.edit(t, "infra/stage/stage.go", tag, tag+`
+	awscdk.Tags_Of(st).Add(jsii.String("keel:cost-centre"), jsii.String("platform-engineering-shared-services"), nil)`)
+	h.commit(t, "a tag everywhere")
+	comment, err := h.review(t)
+	if err != nil {
+		t.Fatalf("make review: %v\n%s", err, comment)
+	}
+	text, _ := os.ReadFile(filepath.Join(h.dir, "review-comment.md"))
+	full, _ := os.ReadFile(filepath.Join(h.dir, "review-comment-full.md"))
+	if len(text) > 60000 || len(text) == 0 {
+		t.Errorf("the comment is %d bytes: want some, and at most 60,000 (GitHub refuses 65,536 characters)", len(text))
+	}
+	if !strings.Contains(string(text), "cut to fit the comment: run make review for the full review") {
+		t.Errorf("the comment's diffs are not cut, or the cut does not say where the rest is")
+	}
+	if len(full) <= len(text) || strings.Contains(string(full), "cut to fit") || !strings.Contains(string(full), "keel:cost-centre") {
+		t.Errorf("the full review (%d bytes) is not the whole review (the comment has %d)", len(full), len(text))
+	}
+	t.Logf("comment %d bytes, full review %d bytes", len(text), len(full))
 }

@@ -38,6 +38,11 @@ const (
 	wafACL       = 5.00 // per web ACL and month
 	wafRule      = 1.00 // per rule (or managed rule group) and month
 	wafMillion   = 0.60 // per million requests inspected
+	internetOut  = 0.09 // $/GB out to the internet, after the account's free 100 GB (not deducted)
+	// month is usage.json's month: storage is what month 12 after the first deploy holds. A
+	// retention shorter than 11 months is full by then (a month's volume × days kept / days
+	// in a month); prod's 365 days are still filling: month 12 holds 11.5 months' worth.
+	month = 12
 )
 
 type want struct{ min, max float64 }
@@ -54,24 +59,26 @@ func TestCostOfDefaultStages(t *testing.T) {
 		// dev: 1–2 tasks of 0.25 vCPU / 0.5 GB ARM64 with public IPs, no NAT, 7-day logs.
 		// Usage: 1 req/s of 4 KiB, 0.2 new conn/s, 10 active, 0.5 GB app logs a task, 0.5 GB flow logs.
 		"dev": {
-			"Fargate vCPU (ARM64)":     {1 * 0.25 * hours * vcpuARM, 2 * 0.25 * hours * vcpuARM},
-			"Fargate memory (ARM64)":   {1 * 0.5 * hours * gbARM, 2 * 0.5 * hours * gbARM},
-			"Load balancer hours":      {hours * albHour, hours * albHour},
-			"Load balancer LCUs":       {1 * 4096 * 3600.0 / gib * hours * lcuHour, 1 * 4096 * 3600.0 / gib * hours * lcuHour}, // GB/h beats 0.2/25 and 10/3000
-			"Public IPv4 addresses":    {(2 + 1) * hours * ipv4Hour, (2 + 2) * hours * ipv4Hour},                               // 2 ALB subnets + a public IP per task
-			"CloudWatch alarm metrics": {(6 + 2) * alarm, (6 + 2) * alarm},                                                     // 6 one-metric alarms; the 5xx-rate math alarm watches 2
-			"App logs ingested":        {1 * 0.5 * logIngest, 2 * 0.5 * logIngest},
-			"App logs stored":          {1 * 0.5 * 7 / days * logStore, 2 * 0.5 * 7 / days * logStore},
-			"VPC flow logs ingested":   {0.5 * logIngest, 0.5 * logIngest},
-			"VPC flow logs stored":     {0.5 * 7 / days * logStore, 0.5 * 7 / days * logStore},
-			"Secrets Manager secrets":  {4 * secret, 4 * secret}, // the smoke token; the foundation\'s config, passphrase and reader secrets
-			"Access logs stored (S3)":  {1 * hours * 3600 * 70 / gib * (7 + 1) / days * s3GB, 1 * hours * 3600 * 70 / gib * (7 + 1) / days * s3GB},
 			// The database: one db.t4g.micro with 20 GB of gp3, 1 GB of data whose day of backups
 			// stays inside the free 20 GB, its master secret and its key.
 			"RDS instance hours (db.t4g.micro)": {hours * microHour, hours * microHour},
 			"RDS storage":                       {20 * gp3GB, 20 * gp3GB},
 			"RDS-managed master secret":         {secret, secret},
 			"KMS customer-managed keys":         {kmsKeyMonth, kmsKeyMonth},
+			"Fargate vCPU (ARM64)":              {1 * 0.25 * hours * vcpuARM, 2 * 0.25 * hours * vcpuARM},
+			"Fargate memory (ARM64)":            {1 * 0.5 * hours * gbARM, 2 * 0.5 * hours * gbARM},
+			"Load balancer hours":               {hours * albHour, hours * albHour},
+			"Load balancer LCUs":                {1 * 4096 * 3600.0 / gib * hours * lcuHour, 1 * 4096 * 3600.0 / gib * hours * lcuHour}, // GB/h beats 0.2/25 and 10/3000
+			"Public IPv4 addresses":             {(2 + 1) * hours * ipv4Hour, (2 + 2) * hours * ipv4Hour},                               // 2 ALB subnets + a public IP per task
+			"CloudWatch alarm metrics":          {(6 + 2) * alarm, (6 + 2) * alarm},                                                     // 6 one-metric alarms; the 5xx-rate math alarm watches 2
+			"App logs ingested":                 {1 * 0.5 * logIngest, 2 * 0.5 * logIngest},
+			"App logs stored":                   {1 * 0.5 * 7 / days * logStore, 2 * 0.5 * 7 / days * logStore},
+			"VPC flow logs ingested":            {0.5 * logIngest, 0.5 * logIngest},
+			"VPC flow logs stored":              {0.5 * 7 / days * logStore, 0.5 * 7 / days * logStore},
+			"Secrets Manager secrets":           {4 * secret, 4 * secret}, // the smoke token; the foundation\'s config, passphrase and reader secrets
+			"Access logs stored (S3)":           {1 * hours * 3600 * 70 / gib * (7 + 1) / days * s3GB, 1 * hours * 3600 * 70 / gib * (7 + 1) / days * s3GB},
+			"Data transfer out to the internet": {1 * 4096 * hours * 3600 / gib * internetOut, 1 * 4096 * hours * 3600 / gib * internetOut},
+			"Target-tracking alarms":            {3 * 2 * alarm, 3 * 2 * alarm}, // CPU, memory and requests policies, a high and a low alarm each
 		},
 		// staging: 2–4 tasks of 0.5 vCPU / 1 GB, 1 NAT with its Elastic IP, 30-day logs, Container
 		// Insights. Usage: 5 req/s, 1 new conn/s, 50 active, 1 GB app logs a task, 1 GB flow logs,
@@ -95,12 +102,14 @@ func TestCostOfDefaultStages(t *testing.T) {
 			"Access logs stored (S3)":             {5 * hours * 3600 * 70 / gib * (30 + 1) / days * s3GB, 5 * hours * 3600 * 70 / gib * (30 + 1) / days * s3GB},
 			// The database: one Aurora Serverless v2 writer at 0.5 ACU, 5 GB, 5 I/O per second,
 			// 7 days of 5 % daily changes beyond the free 5 GB, its master secret and its key.
-			"Aurora Serverless v2 capacity": {0.5 * hours * acuHour, 0.5 * hours * acuHour},
-			"Aurora storage":                {5 * auroraGB, 5 * auroraGB},
-			"Aurora I/O requests":           {5 * 3600 * hours / 1e6 * auroraIO, 5 * 3600 * hours / 1e6 * auroraIO},
-			"Aurora backup storage":         {5 * 0.05 * 7 * auroraBackup, 5 * 0.05 * 7 * auroraBackup},
-			"RDS-managed master secret":     {secret, secret},
-			"KMS customer-managed keys":     {kmsKeyMonth, kmsKeyMonth},
+			"Aurora Serverless v2 capacity":     {0.5 * hours * acuHour, 0.5 * hours * acuHour},
+			"Aurora storage":                    {5 * auroraGB, 5 * auroraGB},
+			"Aurora I/O requests":               {5 * 3600 * hours / 1e6 * auroraIO, 5 * 3600 * hours / 1e6 * auroraIO},
+			"Aurora backup storage":             {5 * 0.05 * 7 * auroraBackup, 5 * 0.05 * 7 * auroraBackup},
+			"RDS-managed master secret":         {secret, secret},
+			"KMS customer-managed keys":         {kmsKeyMonth, kmsKeyMonth},
+			"Data transfer out to the internet": {5 * 4096 * hours * 3600 / gib * internetOut, 5 * 4096 * hours * 3600 / gib * internetOut},
+			"Target-tracking alarms":            {4 * 2 * alarm, 4 * 2 * alarm}, // CPU, memory, requests and the alternate target group's requests
 		},
 		// prod: 3–12 tasks of 1 vCPU / 2 GB, 2 NATs with their Elastic IPs, 365-day logs (the
 		// compliance profile), Container Insights, the log key and the vault's key, the WAF. Usage: 50 req/s, 10 new conn/s, 500 active, 2 GB app logs a task, 5 GB flow
@@ -115,14 +124,16 @@ func TestCostOfDefaultStages(t *testing.T) {
 			"Public IPv4 addresses":               {(2 + 2) * hours * ipv4Hour, (2 + 2) * hours * ipv4Hour},
 			"CloudWatch alarm metrics":            {(4 + 4 + 2 + 2) * alarm, (4 + 4 + 2 + 2) * alarm}, // 4 one-metric alarms; 5xx rate (2 × 2), p99 and unhealthy hosts (2 each) over both target groups
 			"App logs ingested":                   {3 * 2 * logIngest, 12 * 2 * logIngest},
-			"App logs stored":                     {3 * 2 * 365 / days * logStore, 12 * 2 * 365 / days * logStore},
+			"App logs stored":                     {3 * 2 * (month - 0.5) * logStore, 12 * 2 * (month - 0.5) * logStore}, // 365 days kept: still filling in month 12
 			"VPC flow logs ingested":              {5 * logIngest, 5 * logIngest},
-			"VPC flow logs stored":                {5 * 365 / days * logStore, 5 * 365 / days * logStore},
+			"VPC flow logs stored":                {5 * (month - 0.5) * logStore, 5 * (month - 0.5) * logStore},
 			"Container Insights metrics":          {30 * metric, 30 * metric},
 			"Container Insights performance logs": {3 * 0.1 * logIngest, 12 * 0.1 * logIngest},
-			"KMS customer-managed keys":           {3 * kmsKeyMonth, 3 * kmsKeyMonth}, // logs, vault, database
-			"Secrets Manager secrets":             {4 * secret, 4 * secret},           // the smoke token; the foundation\'s config, passphrase and reader secrets
-			"Access logs stored (S3)":             {50 * hours * 3600 * 70 / gib * (365 + 1) / days * s3GB, 50 * hours * 3600 * 70 / gib * (365 + 1) / days * s3GB},
+			"KMS customer-managed keys":           {3 * kmsKeyMonth, 3 * kmsKeyMonth},                                                                         // logs, vault, database
+			"Secrets Manager secrets":             {4 * secret, 4 * secret},                                                                                   // the smoke token; the foundation\'s config, passphrase and reader secrets
+			"Access logs stored (S3)":             {50 * hours * 3600 * 70 / gib * (month - 0.5) * s3GB, 50 * hours * 3600 * 70 / gib * (month - 0.5) * s3GB}, // 366 days kept
+			"Data transfer out to the internet":   {50 * 4096 * hours * 3600 / gib * internetOut, 50 * 4096 * hours * 3600 / gib * internetOut},               // 501.25 GB: 45.11
+			"Target-tracking alarms":              {4 * 2 * alarm, 4 * 2 * alarm},
 			// The database: a writer and a reader at 1 ACU each, 50 GB, 50 I/O per second, 35 days
 			// of 5 % daily changes beyond the free 50 GB, its master secret.
 			"Aurora Serverless v2 capacity": {2 * 1 * hours * acuHour, 2 * 1 * hours * acuHour},
@@ -136,7 +147,7 @@ func TestCostOfDefaultStages(t *testing.T) {
 			"WAF rules":              {4 * wafRule, 4 * wafRule},
 			"WAF requests inspected": {50 * hours * 3600 / 1e6 * wafMillion, 50 * hours * 3600 / 1e6 * wafMillion},
 			"WAF logs ingested":      {50 * hours * 3600 * 1500 / gib * logIngest, 50 * hours * 3600 * 1500 / gib * logIngest},
-			"WAF logs stored":        {50 * hours * 3600 * 1500 / gib * 365 / days * logStore, 50 * hours * 3600 * 1500 / gib * 365 / days * logStore},
+			"WAF logs stored":        {50 * hours * 3600 * 1500 / gib * (month - 0.5) * logStore, 50 * hours * 3600 * 1500 / gib * (month - 0.5) * logStore}, // 365 days kept: still filling
 		},
 	}
 	for _, st := range stages {

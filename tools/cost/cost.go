@@ -35,6 +35,12 @@ type Estimate struct {
 	// priced (or declared free in lines.go) before an estimate can be trusted.
 	Unpriced []string `json:"unpriced,omitempty"`
 	Recorded string   `json:"pricesRecorded"`
+	// Month is the month after the first deploy whose stored volume the storage lines price.
+	Month int `json:"month"`
+	// Resources is the per-resource breakdown of the lines, the costliest first.
+	Resources []ResourceCost `json:"resources"`
+	// NotPriced is what the model leaves out on purpose.
+	NotPriced []string `json:"notPriced"`
 }
 
 // Of estimates stage s with usage u and the price table p.
@@ -48,8 +54,9 @@ func Of(s Stage, u Usage, p Prices) (Estimate, error) {
 	if err != nil {
 		return Estimate{}, fmt.Errorf("cost: stage %s: %w", s.Name, err)
 	}
-	e := Estimate{Stage: s.Name, Region: s.Region, MinTasks: tasks.min, MaxTasks: tasks.max, Recorded: p.Recorded}
+	e := Estimate{Stage: s.Name, Region: s.Region, MinTasks: tasks.min, MaxTasks: tasks.max, Recorded: p.Recorded, Month: m.month(), NotPriced: notPriced}
 	var missing []string
+	var priced []item
 	for _, item := range m.items(tasks) {
 		if item.minQty == 0 && item.maxQty == 0 {
 			continue
@@ -58,6 +65,7 @@ func Of(s Stage, u Usage, p Prices) (Estimate, error) {
 		if !ok {
 			missing = append(missing, fmt.Sprintf("%s (no %s price in prices.json for %s)", item.name, item.price, s.Region))
 		}
+		priced = append(priced, item)
 		unit := pr.USD * item.factor
 		l := Line{Item: item.name, Unit: pr.Unit, UnitUSD: unit, MinQty: item.minQty, MaxQty: item.maxQty,
 			MinUSD: unit * item.minQty, MaxUSD: unit * item.maxQty, Basis: item.basis}
@@ -66,6 +74,7 @@ func Of(s Stage, u Usage, p Prices) (Estimate, error) {
 		e.MaxUSD += l.MaxUSD
 	}
 	e.Unpriced = append(unpriced(s), missing...)
+	e.Resources = breakdown(s, priced, e.Lines)
 	return e, nil
 }
 
@@ -76,7 +85,7 @@ func unpriced(s Stage) []string {
 		rs, _ := st.Template["Resources"].(map[string]any)
 		for _, r := range rs {
 			typ, _ := r.(map[string]any)["Type"].(string)
-			if _, known := knownTypes[typ]; !known && rdsTypes[typ] == "" && !slices.Contains(out, typ) {
+			if _, known := knownTypes[typ]; !known && rdsTypes[typ] == "" && !tableType(typ) && !slices.Contains(out, typ) {
 				out = append(out, typ)
 			}
 		}

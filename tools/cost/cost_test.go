@@ -128,15 +128,37 @@ func TestBucketDays(t *testing.T) {
 	var props map[string]any
 	_ = json.Unmarshal([]byte(`{"VersioningConfiguration": {"Status": "Enabled"},
 		"LifecycleConfiguration": {"Rules": [{"Status": "Enabled", "ExpirationInDays": 90, "NoncurrentVersionExpiration": {"NoncurrentDays": 30}}]}}`), &props)
-	if got := bucketDays(props, 365); got != 120 {
+	if got := bucketDays(props); got != 120 {
 		t.Errorf("versioned bucket keeps objects %g days, want 90 + 30", got)
 	}
 	delete(props, "VersioningConfiguration")
-	if got := bucketDays(props, 365); got != 90 {
+	if got := bucketDays(props); got != 90 {
 		t.Errorf("unversioned bucket keeps objects %g days, want 90", got)
 	}
-	if got := bucketDays(map[string]any{}, 365); got != 365 {
-		t.Errorf("a bucket without expiry is priced over %g days, want the horizon 365", got)
+	if got := bucketDays(map[string]any{}); got != 0 {
+		t.Errorf("a bucket without expiry keeps objects %g days, want 0 (forever)", got)
+	}
+}
+
+// TestRetained: what a store holds on average in a given month, by hand. 30 GB arrive a
+// month of 30 days, 1 GB a day.
+func TestRetained(t *testing.T) {
+	for _, tt := range []struct {
+		kept  float64
+		month int
+		want  float64
+	}{
+		{7, 1, (7*7/2.0 + 7*23) / 30}, // filling for 7 days (avg 3.5 GB), then 7 GB: 6.18
+		{7, 12, 7},                    // long full
+		{90, 1, 15},                   // half a month's worth
+		{90, 3, 75},                   // days 60–90: avg 75 GB
+		{90, 4, 90},                   // full
+		{45, 2, (45*45/2.0 - 30*30/2.0 + 45*15) / 30}, // days 30–45 filling, 45–60 full: 41.25
+		{0, 12, 345}, // forever: 11.5 months' worth
+	} {
+		if got := retained(30, tt.kept, 30, tt.month); math.Abs(got-tt.want) > 1e-9 {
+			t.Errorf("kept %g days, month %d: %g GB, by hand %g", tt.kept, tt.month, got, tt.want)
+		}
 	}
 }
 
@@ -178,5 +200,31 @@ func TestCompare(t *testing.T) {
 	got := Compare(before, after)
 	if len(got) != 3 || got[0].DeltaMax() != 2 || got[1].Item != "new" || got[1].DeltaMin() != 3 || got[2].Item != "gone" || got[2].DeltaMin() != -5 {
 		t.Errorf("Compare = %+v", got)
+	}
+}
+
+// TestParseOlderPrices: a base revision's table from before a price existed borrows it from the
+// current table and says so; a table that is broken otherwise still fails.
+func TestParseOlderPrices(t *testing.T) {
+	current, err := DefaultPrices()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var older map[string]any
+	_ = json.Unmarshal(pricesJSON, &older)
+	for _, region := range older["regions"].(map[string]any) {
+		delete(region.(map[string]any), "internet.out.gb")
+		delete(region.(map[string]any), "vpce.hour")
+	}
+	b, _ := json.Marshal(older)
+	if _, err := ParsePrices(b); err == nil {
+		t.Fatal("the older table parses without the new prices")
+	}
+	p, borrowed, err := ParseOlderPrices(b, current)
+	if err != nil || strings.Join(borrowed, ",") != "internet.out.gb,vpce.hour" || p.Regions["eu-west-1"]["vpce.hour"].USD != 0.011 {
+		t.Errorf("ParseOlderPrices: %v, borrowed %v", err, borrowed)
+	}
+	if _, _, err := ParseOlderPrices([]byte(`{"hoursPerMonth": 0, "regions": {}}`), current); err == nil {
+		t.Error("a table with no hours a month parses")
 	}
 }

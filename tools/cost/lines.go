@@ -11,9 +11,6 @@ import (
 // gib is the byte count of the GB that AWS bills data in.
 const gib = 1 << 30
 
-// noRetentionMonths is how many months of a log or object that never expires are priced.
-const noRetentionMonths = 12
-
 // knownTypes are the resource types the model understands: priced by a line below, or free.
 // Keeping the list explicit makes a new billable resource show up as unpriced.
 var knownTypes = map[string]string{
@@ -51,7 +48,7 @@ var knownTypes = map[string]string{
 	"AWS::IAM::User":                              "free",
 	"AWS::IAM::AccessKey":                         "free",
 	"AWS::ApplicationAutoScaling::ScalableTarget": "free",
-	"AWS::ApplicationAutoScaling::ScalingPolicy":  "free",
+	"AWS::ApplicationAutoScaling::ScalingPolicy":  "target-tracking alarm line (the policy itself is free)",
 	"AWS::CertificateManager::Certificate":        "free (public ACM certificates)",
 	"AWS::Route53::RecordSet":                     "free (alias queries to a load balancer are not charged; the hosted zone exists already)",
 	"AWS::SNS::Topic":                             "free at alarm volume (first million publishes and 1,000 e-mails a month)",
@@ -77,6 +74,9 @@ type item struct {
 	factor         float64 // applied to the unit price (a discount); 1 when zero
 	minQty, maxQty float64
 	basis          string
+	// by weighs each resource's share of the line at the minimum and maximum task count (the
+	// per-resource breakdown); nil when the line has no one resource to blame.
+	by map[string][2]float64
 }
 
 func (m model) items(t taskCounts) []item {
@@ -88,9 +88,10 @@ func (m model) items(t taskCounts) []item {
 	out = append(out, m.alarms()...)
 	out = append(out, m.logs(t)...)
 	out = append(out, m.containerInsights(t)...)
-	out = append(out, m.kms(), m.secrets(), m.accessLogs())
+	out = append(out, m.kms(), m.secrets(), m.accessLogs(), m.internetOut())
 	out = append(out, m.database()...)
 	out = append(out, m.waf()...)
+	out = append(out, m.resourceItems()...)
 	for i := range out {
 		if out[i].factor == 0 {
 			out[i].factor = 1
@@ -189,12 +190,29 @@ func (m model) fargate(t taskCounts) []item {
 	basis := fmt.Sprintf("%d–%d tasks × %g vCPU / %g GB × %g h", t.min, t.max, vcpu, gb, m.hours)
 	discount := 1 - m.prices["fargate.spot.discount"].USD
 	label := strings.ToUpper(arch)
-	return []item{
+	return attribute(map[string][2]float64{t.service.ID: {1, 1}}, []item{
 		{name: "Fargate vCPU (" + label + ")", price: "fargate.vcpu." + arch, minQty: onMin * vcpu * m.hours, maxQty: onMax * vcpu * m.hours, basis: basis},
 		{name: "Fargate memory (" + label + ")", price: "fargate.gb." + arch, minQty: onMin * gb * m.hours, maxQty: onMax * gb * m.hours, basis: basis},
 		{name: "Fargate Spot vCPU (" + label + ", assumed discount)", price: "fargate.vcpu." + arch, factor: discount, minQty: spotMin * vcpu * m.hours, maxQty: spotMax * vcpu * m.hours, basis: basis},
 		{name: "Fargate Spot memory (" + label + ", assumed discount)", price: "fargate.gb." + arch, factor: discount, minQty: spotMin * gb * m.hours, maxQty: spotMax * gb * m.hours, basis: basis},
+	})
+}
+
+// attribute blames every item on the resources in by.
+func attribute(by map[string][2]float64, items []item) []item {
+	for i := range items {
+		items[i].by = by
 	}
+	return items
+}
+
+// each weighs the given resources equally.
+func each(rs []resource) map[string][2]float64 {
+	by := map[string][2]float64{}
+	for _, r := range rs {
+		by[r.ID] = [2]float64{1, 1}
+	}
+	return by
 }
 
 // loadBalancers prices ALB hours and LCUs. An LCU-hour is the largest of: new connections/s
@@ -202,12 +220,13 @@ func (m model) fargate(t taskCounts) []item {
 // ÷ 1,000, where each request evaluates the rules beyond the first 10 free ones (AWS: Elastic
 // Load Balancing pricing, LCU details).
 func (m model) loadBalancers() []item {
-	n := 0
+	var albs []resource
 	for _, lb := range m.stage.resources("AWS::ElasticLoadBalancingV2::LoadBalancer") {
 		if typ, _ := lb.Props["Type"].(string); typ == "" || typ == "application" {
-			n++
+			albs = append(albs, lb)
 		}
 	}
+	n := len(albs)
 	if n == 0 {
 		return nil
 	}
@@ -216,43 +235,51 @@ func (m model) loadBalancers() []item {
 	evaluations := u.RequestsPerSecond * math.Max(0, float64(rules-10))
 	gbPerHour := u.RequestsPerSecond * u.BytesPerRequest * 3600 / gib
 	lcu := math.Max(math.Max(u.NewConnectionsPerSecond/25, u.ActiveConnections/3000), math.Max(gbPerHour, evaluations/1000))
-	return []item{
+	return attribute(each(albs), []item{
 		both("Load balancer hours", "alb.hour", float64(n)*m.hours, fmt.Sprintf("%d ALB × %g h", n, m.hours)),
 		both("Load balancer LCUs", "alb.lcu", lcu*m.hours, fmt.Sprintf("%.4f LCU (usage: %g req/s, %g B/req, %g new conn/s, %g active conn, %d rules) × %g h",
 			lcu, u.RequestsPerSecond, u.BytesPerRequest, u.NewConnectionsPerSecond, u.ActiveConnections, rules, m.hours)),
-	}
+	})
 }
 
 // nat prices NAT gateway hours and the data they process (usage: natGB).
 func (m model) nat() []item {
-	n := float64(len(m.stage.resources("AWS::EC2::NatGateway")))
+	nats := m.stage.resources("AWS::EC2::NatGateway")
+	n := float64(len(nats))
 	if n == 0 {
 		return nil
 	}
-	return []item{
+	return attribute(each(nats), []item{
 		both("NAT gateway hours", "nat.hour", n*m.hours, fmt.Sprintf("%g NAT × %g h", n, m.hours)),
 		both("NAT gateway data processed", "nat.gb", m.usage.NatGB, "usage: natGB"),
-	}
+	})
 }
 
 // publicIPv4 counts public addresses: one per subnet of an internet-facing load balancer,
 // each Elastic IP (the NAT gateways'), and one per task that gets a public IP.
 func (m model) publicIPv4(t taskCounts) item {
 	var fixed float64
+	by := map[string][2]float64{}
 	for _, lb := range m.stage.resources("AWS::ElasticLoadBalancingV2::LoadBalancer") {
 		if lb.Props["Scheme"] == "internet-facing" {
 			subnets, _ := lb.Props["Subnets"].([]any)
 			mappings, _ := lb.Props["SubnetMappings"].([]any)
-			fixed += float64(len(subnets) + len(mappings))
+			n := float64(len(subnets) + len(mappings))
+			fixed += n
+			by[lb.ID] = [2]float64{n, n}
 		}
 	}
-	fixed += float64(len(m.stage.resources("AWS::EC2::EIP")))
+	for _, eip := range m.stage.resources("AWS::EC2::EIP") {
+		fixed++
+		by[eip.ID] = [2]float64{1, 1}
+	}
 	var perTask float64
 	if get(t.service.Props, "NetworkConfiguration", "AwsvpcConfiguration", "AssignPublicIp") == "ENABLED" {
 		perTask = 1
+		by[t.service.ID] = [2]float64{float64(t.min), float64(t.max)}
 	}
 	lo, hi := fixed+perTask*float64(t.min), fixed+perTask*float64(t.max)
-	return item{name: "Public IPv4 addresses", price: "ipv4.hour", minQty: lo * m.hours, maxQty: hi * m.hours,
+	return item{name: "Public IPv4 addresses", price: "ipv4.hour", minQty: lo * m.hours, maxQty: hi * m.hours, by: by,
 		basis: fmt.Sprintf("%g–%g addresses (load balancer subnets, Elastic IPs, public tasks) × %g h", lo, hi, m.hours)}
 }
 
@@ -260,6 +287,7 @@ func (m model) publicIPv4(t taskCounts) item {
 // expression, a period under 60 s is high resolution (AWS: CloudWatch pricing, alarms).
 func (m model) alarms() []item {
 	var std, hr float64
+	stdBy, hrBy := map[string][2]float64{}, map[string][2]float64{}
 	for _, a := range m.stage.resources("AWS::CloudWatch::Alarm") {
 		metrics, period := 1.0, a.Props["Period"]
 		if list, ok := a.Props["Metrics"].([]any); ok {
@@ -273,81 +301,98 @@ func (m model) alarms() []item {
 		}
 		if p, ok := number(period); ok && p < 60 {
 			hr += metrics
+			hrBy[a.ID] = [2]float64{metrics, metrics}
 		} else {
 			std += metrics
+			stdBy[a.ID] = [2]float64{metrics, metrics}
 		}
 	}
 	return []item{
-		both("CloudWatch alarm metrics", "cloudwatch.alarm", std, "alarms in the templates, one per watched metric"),
-		both("CloudWatch high-resolution alarm metrics", "cloudwatch.alarm.hr", hr, "alarms with a period under 60 s"),
+		{name: "CloudWatch alarm metrics", price: "cloudwatch.alarm", minQty: std, maxQty: std, basis: "alarms in the templates, one per watched metric", by: stdBy},
+		{name: "CloudWatch high-resolution alarm metrics", price: "cloudwatch.alarm.hr", minQty: hr, maxQty: hr, basis: "alarms with a period under 60 s", by: hrBy},
 	}
 }
 
-// logs prices ingestion and steady-state storage of the app's and the flow log's groups. The
-// storage is this month's volume times the retention in months, CloudWatch's uncompressed
-// upper bound (it bills archived, compressed bytes).
+// logs prices ingestion and storage of the app's and the flow log's groups. Storage is what
+// the usage month holds (see retained), uncompressed: CloudWatch bills archived, compressed
+// bytes, so this is an upper bound.
 func (m model) logs(t taskCounts) []item {
-	appDays, flowDays := m.logGroupDays()
+	app, flow := m.logGroups()
+	appDays, flowDays := app.days, flow.days
 	days := m.hours / 24
+	month := m.month()
 	var out []item
-	if appDays > 0 {
+	if appDays != 0 {
 		lo, hi := float64(t.min)*m.usage.AppLogGBPerTask, float64(t.max)*m.usage.AppLogGBPerTask
-		out = append(out,
-			item{name: "App logs ingested", price: "logs.ingest", minQty: lo, maxQty: hi, basis: "usage: appLogGBPerTask × tasks"},
-			item{name: "App logs stored", price: "logs.store", minQty: lo * appDays / days, maxQty: hi * appDays / days, basis: fmt.Sprintf("a month's logs × %g days retention", appDays)})
+		out = append(out, attribute(each([]resource{{ID: app.id}}), []item{
+			{name: "App logs ingested", price: "logs.ingest", minQty: lo, maxQty: hi, basis: "usage: appLogGBPerTask × tasks"},
+			{name: "App logs stored", price: "logs.store", minQty: retained(lo, appDays, days, month), maxQty: retained(hi, appDays, days, month),
+				basis: retainedBasis("a month's logs", appDays, month)},
+		})...)
 	}
-	if flowDays > 0 {
+	if flowDays != 0 {
 		gb := m.usage.FlowLogGB
-		out = append(out,
+		out = append(out, attribute(each([]resource{{ID: flow.id}}), []item{
 			both("VPC flow logs ingested", "logs.vended", gb, "usage: flowLogGB"),
-			both("VPC flow logs stored", "logs.store", gb*flowDays/days, fmt.Sprintf("a month's logs × %g days retention", flowDays)))
+			both("VPC flow logs stored", "logs.store", retained(gb, flowDays, days, month), retainedBasis("a month's flow logs", flowDays, month)),
+		})...)
 	}
 	return out
 }
 
-// logGroupDays finds the retention of the app's log group (the task definition's awslogs
-// group) and of the flow log's group; 0 means there is none.
-func (m model) logGroupDays() (app, flow float64) {
-	retention := m.logRetention()
+// month is the usage month, 12 when the usage names none (a Usage built in code).
+func (m model) month() int {
+	if m.usage.Month < 1 {
+		return defaultMonth
+	}
+	return m.usage.Month
+}
+
+// logGroup is a log group's logical ID and retention in days: 0 when there is none, -1 when
+// it keeps logs forever.
+type logGroup struct {
+	id   string
+	days float64
+}
+
+// logGroups finds the app's log group (the task definition's awslogs group) and the flow
+// log's group.
+func (m model) logGroups() (app, flow logGroup) {
+	retention := map[string]float64{}
+	for _, g := range m.stage.resources("AWS::Logs::LogGroup") {
+		d, ok := number(g.Props["RetentionInDays"])
+		if !ok {
+			d = -1
+		}
+		retention[g.ID] = d
+	}
 	for _, td := range m.stage.resources("AWS::ECS::TaskDefinition") {
 		containers, _ := td.Props["ContainerDefinitions"].([]any)
 		for _, c := range containers {
 			if ref, ok := get(c, "LogConfiguration", "Options", "awslogs-group", "Ref").(string); ok {
-				app = retention[ref]
+				app = logGroup{ref, retention[ref]}
 			}
 		}
 	}
 	for _, fl := range m.stage.resources("AWS::EC2::FlowLog") {
 		if ref, ok := get(fl.Props, "LogGroupName", "Ref").(string); ok {
-			flow = retention[ref]
+			flow = logGroup{ref, retention[ref]}
 		}
 	}
 	return app, flow
-}
-
-// logRetention is each log group's retention in days by logical ID; a group kept forever is
-// priced for noRetentionMonths.
-func (m model) logRetention() map[string]float64 {
-	retention := map[string]float64{}
-	for _, g := range m.stage.resources("AWS::Logs::LogGroup") {
-		d, ok := number(g.Props["RetentionInDays"])
-		if !ok {
-			d = noRetentionMonths * m.hours / 24
-		}
-		retention[g.ID] = d
-	}
-	return retention
 }
 
 // containerInsights prices a cluster's Container Insights: its metrics as custom metrics and
 // its performance log events as log ingestion.
 func (m model) containerInsights(t taskCounts) []item {
 	on := 0.0
+	var clusters []resource
 	for _, c := range m.stage.resources("AWS::ECS::Cluster") {
 		settings, _ := c.Props["ClusterSettings"].([]any)
 		for _, s := range settings {
 			if get(s, "Name") == "containerInsights" && get(s, "Value") != "disabled" {
 				on++
+				clusters = append(clusters, c)
 			}
 		}
 	}
@@ -355,22 +400,26 @@ func (m model) containerInsights(t taskCounts) []item {
 		return nil
 	}
 	per := m.usage.ContainerInsightsGBPerTask
-	return []item{
+	return attribute(each(clusters), []item{
 		both("Container Insights metrics", "cloudwatch.metric", on*m.usage.ContainerInsightsMetrics, "usage: containerInsightsMetrics per cluster"),
 		{name: "Container Insights performance logs", price: "logs.ingest", minQty: float64(t.min) * per, maxQty: float64(t.max) * per, basis: "usage: containerInsightsGBPerTask × tasks"},
-	}
+	})
 }
 
 // kms prices customer-managed keys by the month (requests at keel's volume are left out).
 func (m model) kms() item {
-	n := float64(len(m.stage.resources("AWS::KMS::Key")))
-	return both("KMS customer-managed keys", "kms.key", n, "keys in the templates")
+	keys := m.stage.resources("AWS::KMS::Key")
+	it := both("KMS customer-managed keys", "kms.key", float64(len(keys)), "keys in the templates")
+	it.by = each(keys)
+	return it
 }
 
 // secrets prices the secrets the stage creates and the ones its tasks read by literal ARN
 // (imported secrets are billed in the same account).
 func (m model) secrets() item {
-	n := len(m.stage.resources("AWS::SecretsManager::Secret"))
+	created := m.stage.resources("AWS::SecretsManager::Secret")
+	n := len(created)
+	by := each(created)
 	imported := map[string]bool{}
 	for _, td := range m.stage.resources("AWS::ECS::TaskDefinition") {
 		containers, _ := td.Props["ContainerDefinitions"].([]any)
@@ -379,11 +428,14 @@ func (m model) secrets() item {
 			for _, s := range secrets {
 				if arn, ok := get(s, "ValueFrom").(string); ok && strings.Contains(arn, ":secretsmanager:") {
 					imported[secretID(arn)] = true
+					by[secretID(arn)] = [2]float64{1, 1}
 				}
 			}
 		}
 	}
-	return both("Secrets Manager secrets", "secretsmanager.secret", float64(n+len(imported)), "secrets created, plus those imported by ARN")
+	it := both("Secrets Manager secrets", "secretsmanager.secret", float64(n+len(imported)), "secrets created, plus those imported by ARN")
+	it.by = by
+	return it
 }
 
 // secretID cuts a JSON-key or version suffix (ARN:json-key:version-stage:version-id) off a
@@ -396,9 +448,9 @@ func secretID(arn string) string {
 	return strings.Join(parts, ":")
 }
 
-// accessLogs prices the steady-state storage of the load balancer's access logs: a month of
-// requests × a stored log line, kept for the bucket's expiry (and as noncurrent versions for
-// their expiry when the bucket is versioned).
+// accessLogs prices the storage of the load balancer's access logs: a month of requests × a
+// stored log line, kept for the bucket's expiry (and as noncurrent versions for their expiry
+// when the bucket is versioned), as much as the usage month holds (see retained).
 func (m model) accessLogs() item {
 	buckets := map[string]bool{}
 	for _, lb := range m.stage.resources("AWS::ElasticLoadBalancingV2::LoadBalancer") {
@@ -413,18 +465,27 @@ func (m model) accessLogs() item {
 	}
 	days := m.hours / 24
 	monthGB := m.usage.RequestsPerSecond * m.hours * 3600 * m.usage.AccessLogBytesPerRequest / gib
-	var keptDays float64
+	var gb float64
+	var kept []string
+	by := map[string][2]float64{}
 	for _, b := range m.stage.resources("AWS::S3::Bucket") {
 		if buckets[b.ID] {
-			keptDays += bucketDays(b.Props, noRetentionMonths*days)
+			d := bucketDays(b.Props)
+			held := retained(monthGB, d, days, m.month())
+			gb += held
+			by[b.ID] = [2]float64{held, held}
+			kept = append(kept, retainedBasis("usage: requestsPerSecond × accessLogBytesPerRequest", d, m.month()))
 		}
 	}
-	return both("Access logs stored (S3)", "s3.standard", monthGB*keptDays/days, fmt.Sprintf("usage: requestsPerSecond × accessLogBytesPerRequest, kept %g days", keptDays))
+	it := both("Access logs stored (S3)", "s3.standard", gb, strings.Join(kept, "; "))
+	it.by = by
+	return it
 }
 
 // bucketDays is how long an object lives in a bucket: its expiry, plus the noncurrent-version
-// expiry when versioning keeps expired objects; forever is priced as the given horizon.
-func bucketDays(props map[string]any, forever float64) float64 {
+// expiry when versioning keeps expired objects; 0 is forever.
+func bucketDays(props map[string]any) float64 {
+	const forever = math.MaxFloat64
 	rules, _ := get(props, "LifecycleConfiguration", "Rules").([]any)
 	expiry, noncurrent := forever, 0.0
 	for _, r := range rules {
@@ -441,10 +502,13 @@ func bucketDays(props map[string]any, forever float64) float64 {
 		}
 	}
 	if get(props, "VersioningConfiguration", "Status") == "Enabled" {
-		if noncurrent == 0 {
-			noncurrent = forever
+		if noncurrent == 0 || expiry == forever {
+			return 0
 		}
 		return expiry + noncurrent
+	}
+	if expiry == forever {
+		return 0
 	}
 	return expiry
 }

@@ -31,7 +31,7 @@ var priceKeys = []string{
 	"fargate.vcpu.x86_64", "fargate.gb.x86_64", "fargate.vcpu.arm64", "fargate.gb.arm64", "fargate.spot.discount",
 	"alb.hour", "alb.lcu", "nat.hour", "nat.gb", "ipv4.hour",
 	"cloudwatch.alarm", "cloudwatch.alarm.hr", "cloudwatch.metric",
-	"logs.ingest", "logs.vended", "logs.store", "kms.key", "secretsmanager.secret", "s3.standard",
+	"logs.ingest", "logs.vended", "logs.store", "kms.key", "secretsmanager.secret", "s3.standard", "internet.out.gb",
 	"waf.webacl", "waf.rule", "waf.requests",
 }
 
@@ -48,7 +48,7 @@ func ParsePrices(b []byte) (Prices, error) {
 		return Prices{}, fmt.Errorf("cost: price table: hoursPerMonth must be positive")
 	}
 	for region, table := range p.Regions {
-		for _, k := range priceKeys {
+		for _, k := range slices.Concat(priceKeys, resourcePriceKeys()) {
 			if pr, ok := table[k]; !ok || pr.USD < 0 || pr.Source == "" {
 				return Prices{}, fmt.Errorf("cost: price table: region %s lacks %s (a price with its source); see %s", region, k, p.Refresh)
 			}

@@ -9,7 +9,7 @@ import (
 // WriteTable writes e as a table for people: each line's unit price, and its quantity and
 // monthly cost at the minimum and maximum task count.
 func WriteTable(w io.Writer, e Estimate) error {
-	fmt.Fprintf(w, "%s (%s): %d–%d tasks, prices of %s\n", e.Stage, e.Region, e.MinTasks, e.MaxTasks, e.Recorded)
+	fmt.Fprintf(w, "%s (%s): %d–%d tasks, prices of %s, storage as month %d after the first deploy holds it\n", e.Stage, e.Region, e.MinTasks, e.MaxTasks, e.Recorded, e.Month)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "item\tunit price\tqty @%d\tUSD/month @%d\tqty @%d\tUSD/month @%d\t\n", e.MinTasks, e.MinTasks, e.MaxTasks, e.MaxTasks)
 	for _, l := range e.Lines {
@@ -19,10 +19,39 @@ func WriteTable(w io.Writer, e Estimate) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	fmt.Fprintf(w, "by resource:\n")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "resource\ttype\tUSD/month @%d\tUSD/month @%d\t\n", e.MinTasks, e.MaxTasks)
+	for _, r := range e.Resources {
+		fmt.Fprintf(tw, "%s\t%s\t%.2f\t%.2f\t\n", r.ID, r.Type, r.MinUSD, r.MaxUSD)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
 	if len(e.Unpriced) > 0 {
-		fmt.Fprintf(w, "not priced (add them to tools/cost): %v\n", e.Unpriced)
+		fmt.Fprintf(w, "resource types not priced (add them to tools/cost): %v\n", e.Unpriced)
+	}
+	fmt.Fprintf(w, "left out on purpose:\n")
+	for _, n := range e.NotPriced {
+		fmt.Fprintf(w, "  - %s\n", n)
 	}
 	return nil
+}
+
+// CompareResources pairs the per-resource costs of two estimates like Compare pairs lines.
+func CompareResources(before, after Estimate) []Change {
+	asLines := func(rs []ResourceCost) []Line {
+		out := make([]Line, len(rs))
+		for i, r := range rs {
+			label := r.ID
+			if r.Type != "" {
+				label += " (" + r.Type + ")"
+			}
+			out[i] = Line{Item: label, MinUSD: r.MinUSD, MaxUSD: r.MaxUSD}
+		}
+		return out
+	}
+	return Compare(Estimate{Lines: asLines(before.Resources)}, Estimate{Lines: asLines(after.Resources)})
 }
 
 // Change is one line's cost before and after a change.

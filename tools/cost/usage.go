@@ -2,6 +2,7 @@ package cost
 
 import (
 	"bytes"
+	"cmp"
 	_ "embed"
 	"encoding/json"
 	"fmt"
@@ -35,11 +36,19 @@ type Usage struct {
 	DatabaseACU          float64 `json:"databaseACU"`
 	// WAFLogBytesPerRequest is one WAF log record in CloudWatch Logs.
 	WAFLogBytesPerRequest float64 `json:"wafLogBytesPerRequest"`
+	// InterfaceEndpointGB is the data the VPC interface endpoints process in a month.
+	InterfaceEndpointGB float64 `json:"interfaceEndpointGB,omitempty"`
+	// Month is the month after the first deploy whose stored volume (logs, access logs) the
+	// estimate prices: storage fills over the retention period. From the file's month when a
+	// stage sets none.
+	Month int `json:"month,omitempty"`
 }
 
 // Assumptions are the usage defaults of every stage.
 type Assumptions struct {
-	Notes  []string         `json:"notes"`
+	Notes []string `json:"notes"`
+	// Month is every stage's Month unless it sets its own (default 12).
+	Month  int              `json:"month"`
 	Stages map[string]Usage `json:"stages"`
 }
 
@@ -63,6 +72,10 @@ func (a Assumptions) For(stage string) (Usage, error) {
 	u, ok := a.Stages[stage]
 	if !ok {
 		return Usage{}, fmt.Errorf("cost: no usage assumptions for stage %s: add it to the usage file (tools/cost/usage.json)", stage)
+	}
+	u.Month = cmp.Or(u.Month, a.Month, defaultMonth)
+	if u.Month < 1 {
+		return Usage{}, fmt.Errorf("cost: usage month %d for stage %s: months count from 1 (the month of the first deploy)", u.Month, stage)
 	}
 	return u, nil
 }

@@ -25,27 +25,31 @@ func (m model) waf() []item {
 		both("WAF rules", "waf.rule", rules, "rules and managed rule groups of the web ACLs"),
 		both("WAF requests inspected", "waf.requests", millions*float64(len(acls)), fmt.Sprintf("usage: requestsPerSecond × %g h, in millions", m.hours)),
 	}
-	if days := m.wafLogDays(); days > 0 {
+	if days, ok := m.wafLogDays(); ok {
 		gb := m.usage.RequestsPerSecond * m.hours * 3600 * m.usage.WAFLogBytesPerRequest / gib
+		month := m.month()
 		out = append(out,
 			both("WAF logs ingested", "logs.vended", gb, "usage: requestsPerSecond × wafLogBytesPerRequest"),
-			both("WAF logs stored", "logs.store", gb*days/(m.hours/24), fmt.Sprintf("a month's logs × %g days retention", days)))
+			both("WAF logs stored", "logs.store", retained(gb, days, m.hours/24, month), retainedBasis("a month's WAF logs", days, month)))
 	}
-	return out
+	return attribute(each(acls), out)
 }
 
 // wafLogDays is the retention of the log group a WAF logging configuration writes to (its
-// destination is the group's ARN, built from a Ref to it); 0 when WAF does not log.
-func (m model) wafLogDays() float64 {
-	groups := m.logRetention()
-	for _, lc := range m.stage.resources("AWS::WAFv2::LoggingConfiguration") {
-		for id, d := range groups {
-			if refersTo(lc.Props["LogDestinationConfigs"], id) {
-				return d
+// destination is the group's ARN, built from a Ref to it), -1 when it keeps logs forever;
+// false when WAF does not log.
+func (m model) wafLogDays() (float64, bool) {
+	for _, g := range m.stage.resources("AWS::Logs::LogGroup") {
+		for _, lc := range m.stage.resources("AWS::WAFv2::LoggingConfiguration") {
+			if refersTo(lc.Props["LogDestinationConfigs"], g.ID) {
+				if d, ok := number(g.Props["RetentionInDays"]); ok {
+					return d, true
+				}
+				return -1, true
 			}
 		}
 	}
-	return 0
+	return 0, false
 }
 
 // refersTo reports whether a template value holds a Ref to the resource id.

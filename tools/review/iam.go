@@ -34,7 +34,7 @@ type Attachment struct {
 	Policy  string `json:"policy"`
 }
 
-// policyDocs are the resource policies a template may carry: the resource type, the property
+// resourcePolicies are the resource policies a template may carry: the resource type, the property
 // that holds the document, and the property that names the resource it guards.
 var resourcePolicies = []struct{ typ, doc, target string }{
 	{"AWS::S3::BucketPolicy", "PolicyDocument", "Bucket"},
@@ -164,10 +164,10 @@ func principal(p any) string {
 	return strings.Join(parts, ", ")
 }
 
-// covered reports whether the statement s of head gives no some (action, resource) pair that no
-// statement of base gave the same subject and principal under the same or fewer conditions.
-// An Allow is checked against base's Allows; a Deny that is gone is checked the other way
-// round, by whether head still denies as much.
+// covered reports whether every (action, resource) pair of s is in some statement of in with
+// the same subject and effect, a principal that includes s's, and no condition s lacks. An
+// added Allow is checked against base's statements (covered: it gives nothing new); a removed
+// Deny against head's (covered: head still denies as much).
 func covered(s Statement, in []Statement) bool {
 	actions, resources := orAny(s.Actions), orAny(s.Resources) // a trust policy names no resource
 	for _, a := range actions {

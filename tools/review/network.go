@@ -3,6 +3,7 @@ package review
 import (
 	"encoding/json"
 	"net/netip"
+	"strconv"
 	"strings"
 )
 
@@ -28,7 +29,7 @@ func (r Rule) Internet() bool { return r.Peer == "0.0.0.0/0" || r.Peer == "::/0"
 // Ports renders the rule's port range.
 func (r Rule) Ports() string {
 	switch {
-	case r.Protocol == "-1" || r.Protocol == "all":
+	case r.Protocol == "-1" || r.Protocol == "all" || (r.FromPort < 0 && r.ToPort < 0):
 		return "all"
 	case r.FromPort == r.ToPort:
 		return itoa(r.FromPort)
@@ -68,11 +69,11 @@ func rules(t template) []Rule {
 
 func rule(group, direction string, props any) Rule {
 	r := Rule{Group: group, Direction: direction, Protocol: strings.ToLower(render(get(props, "IpProtocol"))), FromPort: -1, ToPort: -1}
-	if n, ok := get(props, "FromPort").(float64); ok {
-		r.FromPort = int(n)
+	if n, err := strconv.Atoi(render(get(props, "FromPort"))); err == nil {
+		r.FromPort = n
 	}
-	if n, ok := get(props, "ToPort").(float64); ok {
-		r.ToPort = int(n)
+	if n, err := strconv.Atoi(render(get(props, "ToPort"))); err == nil {
+		r.ToPort = n
 	}
 	for _, k := range []string{"CidrIp", "CidrIpv6", "SourceSecurityGroupId", "DestinationSecurityGroupId", "SourcePrefixListId", "DestinationPrefixListId"} {
 		if v := get(props, k); v != nil {

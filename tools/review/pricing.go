@@ -2,7 +2,6 @@ package review
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/keelstack/keel/tools/cost"
 )
@@ -10,25 +9,30 @@ import (
 // LoadPricing reads one revision's price table and usage file; an empty path means the one
 // built into this binary (tools/cost/prices.json, usage.json).
 func LoadPricing(pricesFile, usageFile string) (Pricing, error) {
-	p, err := cost.DefaultPrices()
-	if pricesFile != "" {
-		var b []byte
-		if b, err = os.ReadFile(pricesFile); err == nil {
-			p, err = cost.ParsePrices(b)
-		}
-	}
+	return loadPricing(pricesFile, usageFile, cost.ParsePrices)
+}
+
+// LoadOlderPricing reads the base revision's files: prices its table lacks (it predates
+// them) are taken from current's and named in Borrowed.
+func LoadOlderPricing(pricesFile, usageFile string, current Pricing) (Pricing, error) {
+	var borrowed []string
+	p, err := loadPricing(pricesFile, usageFile, func(b []byte) (cost.Prices, error) {
+		p, keys, err := cost.ParseOlderPrices(b, current.Prices)
+		borrowed = keys
+		return p, err
+	})
+	p.Borrowed = borrowed
+	return p, err
+}
+
+func loadPricing(pricesFile, usageFile string, parse func([]byte) (cost.Prices, error)) (Pricing, error) {
+	p, err := cost.ReadPrices(pricesFile, parse)
 	if err != nil {
-		return Pricing{}, fmt.Errorf("review: prices %s: %w", pricesFile, err)
+		return Pricing{}, fmt.Errorf("review: %w", err)
 	}
-	a, err := cost.DefaultAssumptions()
-	if usageFile != "" {
-		var b []byte
-		if b, err = os.ReadFile(usageFile); err == nil {
-			a, err = cost.ParseAssumptions(b)
-		}
-	}
+	a, err := cost.ReadAssumptions(usageFile)
 	if err != nil {
-		return Pricing{}, fmt.Errorf("review: usage %s: %w", usageFile, err)
+		return Pricing{}, fmt.Errorf("review: %w", err)
 	}
 	return Pricing{Prices: p, Assumptions: a}, nil
 }

@@ -22,6 +22,10 @@ import (
 type Report struct {
 	Base, Head string // labels of the two revisions
 	Stages     []Stage
+	// FullURL is where the uncut review is kept (the CI run whose artifact it is); "" locally.
+	FullURL string
+	// Borrowed are the prices the base's table lacked, taken from the head's.
+	Borrowed []string
 }
 
 // Stage is one stage's part of the review.
@@ -95,6 +99,8 @@ type Inputs struct {
 type Pricing struct {
 	Prices      cost.Prices
 	Assumptions cost.Assumptions
+	// Borrowed are the prices the revision's table lacked, taken from the head's.
+	Borrowed []string
 }
 
 // Compare reviews the change from the assembly in base to the one in head.
@@ -117,7 +123,7 @@ func Compare(ctx context.Context, in Inputs, base, head string) (Report, error) 
 	if err != nil {
 		return Report{}, err
 	}
-	var r Report
+	r := Report{Borrowed: in.Base.Borrowed}
 	for _, name := range stageNames(before, after) {
 		s, err := in.stage(ctx, name, find(before, name), find(after, name))
 		if err != nil {

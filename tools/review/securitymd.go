@@ -97,15 +97,7 @@ func cell(text string) string {
 		return ""
 	}
 	text = strings.NewReplacer("\r", " ", "\n", " ", "|", `\|`).Replace(text)
-	longest, run := 0, 0
-	for _, r := range text {
-		if r == '`' {
-			run++
-			longest = max(longest, run)
-		} else {
-			run = 0
-		}
-	}
+	longest := longestBackticks(text)
 	fence := strings.Repeat("`", longest+1)
 	if longest > 0 {
 		return fence + " " + text + " " + fence

@@ -52,13 +52,7 @@ func Estimates(assembly, stage, usagePath string) ([]cost.Estimate, error) {
 	if err != nil {
 		return nil, err
 	}
-	assumptions, err := cost.DefaultAssumptions()
-	if usagePath != "" {
-		var b []byte
-		if b, err = os.ReadFile(usagePath); err == nil {
-			assumptions, err = cost.ParseAssumptions(b)
-		}
-	}
+	assumptions, err := cost.ReadAssumptions(usagePath)
 	if err != nil {
 		return nil, err
 	}
