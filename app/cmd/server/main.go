@@ -18,6 +18,7 @@ import (
 	"github.com/keelstack/keel/app/internal/buildinfo"
 	"github.com/keelstack/keel/app/internal/config"
 	"github.com/keelstack/keel/app/internal/server"
+	"github.com/keelstack/keel/app/internal/telemetry"
 	"github.com/keelstack/keel/app/vsync"
 )
 
@@ -67,15 +68,21 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 func serve(ctx context.Context, lookupEnv func(string) (string, bool), stdout io.Writer) error {
 	cfg, err := config.Load(lookupEnv)
 	level := cfg.LogLevel
+	stdout = &telemetry.LineWriter{W: stdout} // the logs and the metrics share it
 	log := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: level}))
 	if err != nil {
 		log.Error("invalid configuration", "detail", err.Error())
 		return usageError{fmt.Errorf("%w: invalid configuration", server.ErrReported)}
 	}
+	tel, err := telemetry.New(cfg.Telemetry, stdout, log)
+	if err != nil {
+		log.Error("invalid telemetry configuration", "detail", err.Error())
+		return usageError{fmt.Errorf("%w: invalid configuration", server.ErrReported)}
+	}
 	open := func(ctx context.Context) (server.OpenedVault, error) {
 		return vsync.Open(ctx, vaultOptions(lookupEnv, log)...)
 	}
-	return server.Run(ctx, cfg, log, open)
+	return server.Run(ctx, cfg, log, open, tel)
 }
 
 // vaultOptions are this package's two extensions over the upstream vsync API: the inputs

@@ -36,6 +36,8 @@ type Config struct {
 	FreshnessWait time.Duration
 	// Keys are the vault keys the service uses: their sources are logged at boot.
 	Keys []string
+	// Telemetry is the metrics and tracing settings (telemetry.go).
+	Telemetry Telemetry
 }
 
 // Load reads the environment through lookup (os.LookupEnv in production).
@@ -51,6 +53,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		FreshnessInterval: r.duration("FRESHNESS_INTERVAL", 30*time.Second),
 		FreshnessWait:     r.duration("FRESHNESS_WAIT", 250*time.Millisecond),
 		Keys:              r.list("VAULT_KEYS", []string{"DATABASE_URL"}),
+		Telemetry:         r.telemetry(),
 	}
 	if c.Port < 1 || c.Port > 65535 {
 		r.fail("PORT", fmt.Sprint(c.Port), "use a TCP port from 1 to 65535")

@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/keelstack/keel/app/internal/health"
+	"github.com/keelstack/keel/app/internal/telemetry"
 )
 
 // Deps is what the handlers need.
@@ -25,6 +26,8 @@ type Deps struct {
 	Version       string
 	// MaxBodyBytes bounds request bodies.
 	MaxBodyBytes int64
+	// Telemetry receives every request's metrics and span (nil: none).
+	Telemetry *telemetry.Telemetry
 }
 
 // New returns the service's handler with its middleware.
@@ -41,6 +44,7 @@ func New(d Deps) http.Handler {
 	return chain(mux,
 		noSniff,
 		requestID,
+		observe(d.Telemetry, mux),
 		accessLog(d.Logger),
 		recoverPanics(d.Logger),
 		limitBody(d.MaxBodyBytes),

@@ -16,6 +16,7 @@ import (
 	"github.com/keelstack/keel/app/internal/config"
 	"github.com/keelstack/keel/app/internal/health"
 	"github.com/keelstack/keel/app/internal/httpapi"
+	"github.com/keelstack/keel/app/internal/telemetry"
 )
 
 // OpenedVault is a vault that can also ask S3 for its newest generation (*vsync.Client).
@@ -35,13 +36,18 @@ const freshnessCheckTimeout = 5 * time.Second
 
 // Run serves until ctx is cancelled, then drains. A boot failure is logged with its
 // explanation and returned wrapping ErrReported.
-func Run(ctx context.Context, cfg config.Config, log *slog.Logger, open Opener) error {
+func Run(ctx context.Context, cfg config.Config, log *slog.Logger, open Opener, tel *telemetry.Telemetry) error {
 	ln, err := net.Listen("tcp", cfg.ListenAddr())
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (set PORT to a free port, LISTEN_HOST to an address of this host)", cfg.ListenAddr(), err)
 	}
 	monitor := &health.Monitor{}
-	srv := newHTTPServer(cfg, log, monitor)
+	if tel != nil {
+		registerVaultMetrics(tel.Metrics, monitor)
+	}
+	stopTelemetry := runTelemetry(tel)
+	defer stopTelemetry()
+	srv := newHTTPServer(cfg, log, monitor, tel)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
@@ -67,7 +73,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, open Opener) 
 	return drain(cfg, log, monitor, srv, vault)
 }
 
-func newHTTPServer(cfg config.Config, log *slog.Logger, monitor *health.Monitor) *http.Server {
+func newHTTPServer(cfg config.Config, log *slog.Logger, monitor *health.Monitor, tel *telemetry.Telemetry) *http.Server {
 	return &http.Server{
 		Handler: httpapi.New(httpapi.Deps{
 			Logger:        log,
@@ -75,6 +81,7 @@ func newHTTPServer(cfg config.Config, log *slog.Logger, monitor *health.Monitor)
 			FreshnessWait: cfg.FreshnessWait,
 			Version:       buildinfo.Version,
 			MaxBodyBytes:  1 << 20,
+			Telemetry:     tel,
 		}),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
