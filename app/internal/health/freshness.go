@@ -67,7 +67,7 @@ func (f *Freshness) Report(ctx context.Context, wait time.Duration) Report {
 	}
 	if f.running == nil {
 		f.running = make(chan struct{})
-		go f.check(f.running)
+		go f.check(context.WithoutCancel(ctx), f.running)
 	}
 	done, last := f.running, f.last
 	f.mu.Unlock()
@@ -85,9 +85,10 @@ func (f *Freshness) Report(ctx context.Context, wait time.Duration) Report {
 	return last
 }
 
-// check runs detached from any request, so that a caller giving up does not cancel it.
-func (f *Freshness) check(done chan struct{}) {
-	ctx, cancel := context.WithTimeout(context.Background(), f.timeout)
+// check runs detached from any request's cancellation, so that a caller giving up does not
+// cancel it; it keeps the request's values (its span: the S3 calls are traced as its children).
+func (f *Freshness) check(ctx context.Context, done chan struct{}) {
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	remote, err := f.remote(ctx)
 	cancel()
 	r := Report{Gen: f.local, CheckedAt: f.now()}

@@ -45,7 +45,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, open Opener, 
 	if tel != nil {
 		registerVaultMetrics(tel.Metrics, monitor)
 	}
-	stopTelemetry := runTelemetry(tel)
+	stopTelemetry := runTelemetry(tel, log)
 	defer stopTelemetry()
 	srv := newHTTPServer(cfg, log, monitor, tel)
 	served := make(chan error, 1)

@@ -2,7 +2,9 @@ package server
 
 import (
 	"context"
+	"log/slog"
 	"math"
+	"time"
 
 	"github.com/keelstack/keel/app/internal/health"
 	"github.com/keelstack/keel/app/internal/telemetry"
@@ -30,10 +32,23 @@ func registerVaultMetrics(r telemetry.Registry, m *health.Monitor) {
 	})
 }
 
-// runTelemetry writes metrics until stop is called, which waits for the last lines.
-func runTelemetry(tel *telemetry.Telemetry) (stop func()) {
+// telemetryFlush bounds the export of the last spans at shutdown: it comes after the drain,
+// within the margin between the shutdown budget and SIGKILL.
+const telemetryFlush = 2 * time.Second
+
+// runTelemetry writes metrics until stop is called, which writes the last lines and exports
+// the spans still queued.
+func runTelemetry(tel *telemetry.Telemetry, log *slog.Logger) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { tel.Run(ctx); close(done) }()
-	return func() { cancel(); <-done }
+	return func() {
+		cancel()
+		<-done
+		flush, cancel := context.WithTimeout(context.Background(), telemetryFlush)
+		defer cancel()
+		if err := tel.Shutdown(flush); err != nil {
+			log.Warn("spans not exported at shutdown", "error", err.Error())
+		}
+	}
 }

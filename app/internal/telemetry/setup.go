@@ -4,14 +4,31 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
+
+	"go.opentelemetry.io/otel"
 
 	"github.com/keelstack/keel/app/internal/config"
 )
 
 // New builds the service's telemetry from its settings; out receives the EMF lines (share it
 // with the logger through one lock, so that lines never interleave).
-func New(cfg config.Telemetry, out io.Writer, log *slog.Logger) (*Telemetry, error) {
-	t := &Telemetry{}
+func New(ctx context.Context, cfg config.Telemetry, version string, out io.Writer, log *slog.Logger) (*Telemetry, error) {
+	t := &Telemetry{Propagator: newPropagator()}
+	var client *http.Client
+	if cfg.Tracing {
+		var err error
+		if client, err = exportClient(ctx, cfg.TracesEndpoint); err != nil {
+			return nil, err
+		}
+		// The SDK reports failed exports here (a collector down or refusing): one warning per
+		// failed batch, never the request's concern.
+		otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) { log.Warn("spans not exported", "error", err.Error()) }))
+	}
+	var err error
+	if t.Provider, err = newTracerProvider(cfg, version, client); err != nil {
+		return nil, err
+	}
 	if cfg.MetricsInterval > 0 {
 		m, err := NewMetrics(MetricsOptions{
 			Namespace: cfg.MetricsNamespace,

@@ -3,24 +3,76 @@ package telemetry
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 )
 
-// Telemetry is what the HTTP middleware reports to. A nil *Telemetry observes nothing.
+// instrumentation names the tracer (the instrumentation scope of every span).
+const instrumentation = "github.com/keelstack/keel/app/internal/telemetry"
+
+// Telemetry is what the HTTP middleware and the AWS clients report to. A nil *Telemetry
+// observes nothing.
 type Telemetry struct {
-	Metrics *Metrics
+	Metrics    *Metrics
+	Provider   *sdktrace.TracerProvider
+	Propagator propagation.TextMapPropagator
 }
 
-// StartRequest begins observing r, routed to pattern ("" when no route matched). The
+func (t *Telemetry) tracer() trace.Tracer {
+	if t == nil || t.Provider == nil {
+		return noop.NewTracerProvider().Tracer(instrumentation)
+	}
+	return t.Provider.Tracer(instrumentation)
+}
+
+// StartRequest begins observing r, routed to pattern ("" when no route matched): a server
+// span, a child of the caller's (traceparent) or the ALB's (X-Amzn-Trace-Id) context. The
 // returned function ends it with the status written (0: nothing written, counted as 200).
 func (t *Telemetry) StartRequest(r *http.Request, pattern string) (context.Context, func(status int, took time.Duration)) {
 	route := Route(pattern)
-	return r.Context(), func(status int, took time.Duration) {
+	ctx := r.Context()
+	if t.Propagator != nil {
+		ctx = t.Propagator.Extract(ctx, propagation.HeaderCarrier(r.Header))
+	}
+	name := r.Method // semantic conventions: "{method} {route}", the method alone for none
+	switch {
+	case route == Unmatched:
+	case strings.HasPrefix(route, "/"):
+		name += " " + route
+	default: // the pattern names its method (or host) itself
+		name = route
+	}
+	ctx, span := t.tracer().Start(ctx, name, trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(
+		attribute.String("http.request.method", r.Method),
+		attribute.String("http.route", route),
+		attribute.String("url.path", r.URL.Path), // never the query: it may carry tokens
+	))
+	return ctx, func(status int, took time.Duration) {
 		if status == 0 {
 			status = http.StatusOK
 		}
+		span.SetAttributes(attribute.Int("http.response.status_code", status))
+		if status >= 500 {
+			span.SetStatus(codes.Error, http.StatusText(status))
+		}
+		span.End()
 		t.Metrics.ObserveRequest(route, status, took)
 	}
+}
+
+// Shutdown exports the spans still queued, within ctx.
+func (t *Telemetry) Shutdown(ctx context.Context) error {
+	if t == nil || t.Provider == nil {
+		return nil
+	}
+	return t.Provider.Shutdown(ctx)
 }
 
 // Route is the Route dimension of a mux pattern: the pattern itself; Unmatched for none and
