@@ -28,6 +28,7 @@ type Stage struct {
 	Logs        Logs        `json:"logs"`
 	Alarms      Alarms      `json:"alarms"`
 	Deployment  Deployment  `json:"deployment"`
+	Telemetry   Telemetry   `json:"telemetry"`
 
 	// Protect turns on stack termination protection and ALB deletion protection.
 	Protect bool `json:"protect"`

@@ -53,6 +53,7 @@ func (s Stage) Validate() error {
 	s.validateDeployment(p)
 	s.validateHTTPS(p)
 	s.validateCompliance(p)
+	s.validateTelemetry(p)
 	return errors.Join(p.list...)
 }
 

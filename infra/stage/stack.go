@@ -93,7 +93,7 @@ func newServiceStack(scope constructs.Construct, s settings.Stage, img Image) aw
 		MemoryMiB:      s.Task.MemoryMiB,
 		Port:           s.App.Port,
 		User:           containerUser,
-		Environment:    appEnvironment(s),
+		Environment:    withTelemetry(appEnvironment(s), s),
 		Secrets:        serviceSecrets(s),
 		HealthCheck: service.ContainerHealthCheck{
 			Command:     []string{"CMD", "/server", "healthcheck"},
@@ -120,6 +120,9 @@ func newServiceStack(scope constructs.Construct, s settings.Stage, img Image) aw
 		ContainerInsights: s.Task.ContainerInsights,
 	})
 	al.WatchService(svc.Service)
+	grantTracing(svc, s)
+	// Last of the constructs: the dashboard shows every alarm the stack holds at this point.
+	board := newDashboard(stack, s, in, dl, svc, nil)
 	if dl != nil { // ECS checks the traffic role's permissions when it creates the service
 		svc.Service.Node().AddDependency(dl.Role)
 	}
@@ -128,6 +131,7 @@ func newServiceStack(scope constructs.Construct, s settings.Stage, img Image) aw
 	output(stack, "ClusterName", svc.Cluster.ClusterName(), "For aws ecs update-service --cluster")
 	output(stack, "ServiceName", svc.Service.ServiceName(), "For aws ecs update-service --service")
 	output(stack, "LogGroupName", appLogs.LogGroupName(), "The service's logs")
+	output(stack, "DashboardUrl", board.URL, "The stage's CloudWatch dashboard")
 	if dl != nil {
 		output(stack, "ProductionRuleArn", dl.ProductionRule.ListenerRuleArn(), "The listener rule ECS re-weights between the two target groups (aws elbv2 describe-rules --rule-arns)")
 	}

@@ -27,6 +27,7 @@ var knownTypes = map[string]string{
 	"AWS::EC2::NatGateway":                        "NAT lines",
 	"AWS::EC2::EIP":                               "public IPv4 line",
 	"AWS::CloudWatch::Alarm":                      "alarm line",
+	"AWS::CloudWatch::Dashboard":                  "dashboard line (telemetry.go)",
 	"AWS::Logs::LogGroup":                         "log lines",
 	"AWS::EC2::FlowLog":                           "flow log lines",
 	"AWS::KMS::Key":                               "KMS line",
@@ -86,6 +87,7 @@ func (m model) items(t taskCounts) []item {
 	out = append(out, m.logs(t)...)
 	out = append(out, m.containerInsights(t)...)
 	out = append(out, m.kms(), m.secrets(), m.accessLogs())
+	out = append(out, m.telemetry(t)...)
 	for i := range out {
 		if out[i].factor == 0 {
 			out[i].factor = 1
