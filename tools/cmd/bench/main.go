@@ -61,6 +61,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	runs := fs.Int("runs", 3, "runs per figure (the median is reported)")
 	loadFor := fs.Duration("load", 10*time.Second, "duration of each load run")
 	out := fs.String("out", "bench/results", "directory for the JSON result")
+	only := fs.String("only", "", "run only the steps whose name contains this (e.g. telemetry)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -80,7 +81,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		{"service boot and load", b.service},
 		{"deploy time floor", b.deployFloor},
 		{"deploy rehearsal of dev", b.rehearseDev},
+		{"telemetry overhead", b.telemetry},
 	} {
+		if !strings.Contains(step.name, *only) {
+			continue
+		}
 		fmt.Fprintf(stderr, "bench: %s...\n", step.name)
 		if err := step.fn(); err != nil {
 			return fmt.Errorf("%s: %w", step.name, err)
