@@ -51,12 +51,15 @@ const (
 )
 
 func rowsOf(p Props) [][]widget {
-	rows := [][]widget{
-		{alarms{p.Alarms}},
+	var rows [][]widget
+	if len(p.Alarms) > 0 {
+		rows = append(rows, []widget{alarms{p.Alarms}})
+	}
+	rows = append(rows, [][]widget{
 		{traffic(p), codes(p, "Load balancer and target responses")},
 		{latency(p), health(p)},
 		{tasks(p), usage(p)},
-	}
+	}...)
 	if p.MetricsNamespace != "" {
 		rows = append(rows, serviceMetrics(p)...)
 	}
