@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -23,13 +24,18 @@ type Telemetry struct {
 	Metrics    *Metrics
 	Provider   *sdktrace.TracerProvider
 	Propagator propagation.TextMapPropagator
+
+	tracerOnce sync.Once
+	tr         trace.Tracer
 }
 
+// tracer is the Provider's tracer, looked up once (the lookup takes a lock).
 func (t *Telemetry) tracer() trace.Tracer {
 	if t == nil || t.Provider == nil {
 		return noop.NewTracerProvider().Tracer(instrumentation)
 	}
-	return t.Provider.Tracer(instrumentation)
+	t.tracerOnce.Do(func() { t.tr = t.Provider.Tracer(instrumentation) })
+	return t.tr
 }
 
 // StartRequest begins observing r, routed to pattern ("" when no route matched): a server

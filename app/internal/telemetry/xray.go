@@ -51,7 +51,9 @@ func (xrayPropagator) Extract(ctx context.Context, carrier propagation.TextMapCa
 	var parent trace.SpanID
 	var sampled string
 	var hasRoot, hasParent bool
-	for _, field := range strings.Split(h, ";") {
+	for rest := h; rest != ""; {
+		var field string
+		field, rest, _ = strings.Cut(rest, ";")
 		k, v, _ := strings.Cut(strings.TrimSpace(field), "=")
 		switch k {
 		case "Root":
