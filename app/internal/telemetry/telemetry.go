@@ -55,10 +55,11 @@ func (t *Telemetry) StartRequest(r *http.Request, pattern string) (context.Conte
 	default: // the pattern names its method (or host) itself
 		name = route
 	}
+	// The path is not an attribute: the access log line has it under the same trace ID, and
+	// spans stay small (every attribute is encoded and sent with every sampled request).
 	ctx, span := t.tracer().Start(ctx, name, trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(
 		attribute.String("http.request.method", r.Method),
 		attribute.String("http.route", route),
-		attribute.String("url.path", r.URL.Path), // never the query: it may carry tokens
 	))
 	return ctx, func(status int, took time.Duration) {
 		if status == 0 {

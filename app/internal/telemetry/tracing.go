@@ -18,8 +18,8 @@ import (
 // Export queue bounds: a collector that is down or slow fills the queue and spans are
 // dropped there; a request never waits for an export.
 const (
-	exportQueue = 2048
-	exportBatch = 512
+	exportQueue = 4096
+	exportBatch = 1024
 	exportEvery = 2 * time.Second
 )
 
