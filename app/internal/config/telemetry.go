@@ -34,8 +34,8 @@ type Telemetry struct {
 	ExportTimeout time.Duration
 }
 
-// Samplers are the OTEL_TRACES_SAMPLER values the service understands.
-var Samplers = []string{"always_on", "always_off", "traceidratio", "parentbased_always_on", "parentbased_always_off", "parentbased_traceidratio"}
+// samplers are the OTEL_TRACES_SAMPLER values the service understands.
+var samplers = []string{"always_on", "always_off", "traceidratio", "parentbased_always_on", "parentbased_always_off", "parentbased_traceidratio"}
 
 func (r *reader) telemetry() Telemetry {
 	t := Telemetry{
@@ -56,8 +56,8 @@ func (r *reader) telemetry() Telemetry {
 	default:
 		r.fail("OTEL_TRACES_EXPORTER", exporter, `use "otlp" (OTLP over HTTP) or "none"`)
 	}
-	if !slices.Contains(Samplers, t.Sampler) {
-		r.fail("OTEL_TRACES_SAMPLER", t.Sampler, "use one of "+strings.Join(Samplers, ", "))
+	if !slices.Contains(samplers, t.Sampler) {
+		r.fail("OTEL_TRACES_SAMPLER", t.Sampler, "use one of "+strings.Join(samplers, ", "))
 	}
 	if t.ExportTimeout <= 0 {
 		r.fail("OTEL_EXPORTER_OTLP_TIMEOUT", t.ExportTimeout.String(), "use a positive number of milliseconds such as 10000")
