@@ -133,7 +133,7 @@ func runService(t *testing.T) (map[emitted]bool, error) {
 	host, port, _ := net.SplitHostPort(addr)
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = []string{"VSYNC_CONFIG=" + token, "VSYNC_PASSPHRASE=pass", "LISTEN_HOST=" + host, "PORT=" + port, "METRICS_INTERVAL=1s", "METRICS_NAMESPACE=keel"}
-	out := &lockedOutput{}
+	out := &testenv.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		return nil, err
@@ -180,15 +180,3 @@ func runService(t *testing.T) (map[emitted]bool, error) {
 	}
 	return metrics, nil
 }
-
-type lockedOutput struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedOutput) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-func (l *lockedOutput) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
