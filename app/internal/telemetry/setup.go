@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"go.opentelemetry.io/otel"
 
@@ -21,9 +22,9 @@ func New(ctx context.Context, cfg config.Telemetry, version string, out io.Write
 		if client, err = exportClient(ctx, cfg.TracesEndpoint); err != nil {
 			return nil, err
 		}
-		// The SDK reports failed exports here (a collector down or refusing): one warning per
-		// failed batch, never the request's concern.
-		otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) { log.Warn("spans not exported", "error", err.Error()) }))
+		// The SDK reports failed exports through its one global handler (a receiver down or
+		// refusing): warnings, never the request's concern.
+		otel.SetErrorHandler(&exportErrors{log: log, now: time.Now})
 	}
 	var err error
 	if t.Provider, err = newTracerProvider(cfg, version, client); err != nil {
