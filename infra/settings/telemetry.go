@@ -2,7 +2,7 @@ package settings
 
 // Telemetry is what the service measures and traces. Metrics are EMF lines on stdout
 // (no agent, no sidecar); traces go straight to X-Ray's OTLP endpoint in the stage's region
-// (the README's "Metrics and traces" says why no collector sidecar).
+// (the README's "Metrics, traces and the dashboard" says why no collector sidecar).
 type Telemetry struct {
 	// Tracing turns on OpenTelemetry traces; off, the service still puts a trace ID on every
 	// log line and exports nothing.
