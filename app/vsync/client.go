@@ -72,7 +72,7 @@ func open(ctx context.Context, blob, passphrase string, o *options) (*Client, er
 	}
 	fetcher := o.fetcher
 	if fetcher == nil {
-		fetcher = NewS3Fetcher(cfg)
+		fetcher = NewS3Fetcher(cfg, o.s3Options...)
 	}
 	if cfg.Iterations < MinIterations {
 		o.warn(fmt.Sprintf("vsync: the vault's key uses %d PBKDF2 iterations, below the %d that current guidance (OWASP) asks of PBKDF2-HMAC-SHA256: re-key the vault with a higher count (publish it under the new count, then mint a new token)", cfg.Iterations, MinIterations))

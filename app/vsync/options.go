@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"maps"
 	"os"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
 // Option configures Open and OpenWith.
@@ -14,6 +16,7 @@ type options struct {
 	fetcher   Fetcher
 	lookupEnv func(string) (string, bool)
 	warn      func(msg string)
+	s3Options []func(*s3.Options)
 }
 
 func newOptions(opts []Option) *options {
@@ -48,4 +51,10 @@ func WithEnv(lookup func(string) (string, bool)) Option {
 // others). An extension over upstream. The messages carry paths and modes, never values.
 func WithWarnings(warn func(msg string)) Option {
 	return func(o *options) { o.warn = warn }
+}
+
+// WithS3Options adjusts the S3 client built from the config (not one given by WithFetcher):
+// the service adds its tracing middleware with it. An extension over upstream.
+func WithS3Options(fns ...func(*s3.Options)) Option {
+	return func(o *options) { o.s3Options = append(o.s3Options, fns...) }
 }

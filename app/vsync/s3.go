@@ -38,10 +38,10 @@ func NewS3Store(client *s3.Client, bucket string) *S3Store {
 }
 
 // NewS3Fetcher is the reader's default: the config's endpoint, region and static key,
-// path-style addressing, bounded retries.
-func NewS3Fetcher(cfg Config) *S3Store {
+// path-style addressing, bounded retries; optFns adjust the client's options last.
+func NewS3Fetcher(cfg Config, optFns ...func(*s3.Options)) *S3Store {
 	creds := credentials.NewStaticCredentialsProvider(cfg.AccessKeyID, cfg.SecretAccessKey, "")
-	return NewS3Store(NewS3Client(cfg.Endpoint, cfg.Region, creds), cfg.Bucket)
+	return NewS3Store(NewS3Client(cfg.Endpoint, cfg.Region, creds, optFns...), cfg.Bucket)
 }
 
 // NewS3Client builds the S3 client vsync uses: path-style (as every upstream reader), an

@@ -26,6 +26,7 @@ func Defaults(stage string) (Stage, error) {
 		Alarms:      Alarms{Target5xxPerMinute: 5, ELB5xxPerMinute: 5, CPUPercent: 85, MemoryPercent: 85, EvaluationMinutes: 3},
 		GitHub:      GitHub{Repository: "keelstack/keel"},
 		Deployment:  defaultDeployment(stage),
+		Telemetry:   defaultTelemetry(stage),
 		Compliance:  Compliance{Profile: ProfileNone},
 		Foundation:  Foundation{NoncurrentVersionDays: 30},
 	}

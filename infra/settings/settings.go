@@ -30,6 +30,7 @@ type Stage struct {
 	Deployment  Deployment  `json:"deployment"`
 	Admission   Admission   `json:"admission"`
 	WAF         WAF         `json:"waf"`
+	Telemetry   Telemetry   `json:"telemetry"`
 
 	// Protect turns on stack termination protection and ALB deletion protection.
 	Protect bool `json:"protect"`

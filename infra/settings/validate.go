@@ -55,6 +55,7 @@ func (s Stage) Validate() error {
 	s.validateCompliance(p)
 	s.validateDatabase(p)
 	s.validateOverload(p)
+	s.validateTelemetry(p)
 	return errors.Join(p.list...)
 }
 

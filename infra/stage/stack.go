@@ -98,7 +98,7 @@ func newServiceStack(scope constructs.Construct, s settings.Stage, img Image) aw
 		MemoryMiB:      s.Task.MemoryMiB,
 		Port:           s.App.Port,
 		User:           containerUser,
-		Environment:    withAdmission(withDatabaseEnvironment(appEnvironment(s), s, db), s),
+		Environment:    withTelemetry(withAdmission(withDatabaseEnvironment(appEnvironment(s), s, db), s), s),
 		Secrets:        serviceSecrets(s),
 		HealthCheck: service.ContainerHealthCheck{
 			Command:     []string{"CMD", "/server", "healthcheck"},
@@ -128,6 +128,9 @@ func newServiceStack(scope constructs.Construct, s settings.Stage, img Image) aw
 	})
 	al.WatchService(svc.Service)
 	wireDatabase(stack, s, db, svc, net, img, appLogs)
+	grantTracing(svc, s)
+	// Last of the constructs: the dashboard shows every alarm the stack holds at this point.
+	board := newDashboard(stack, s, in, dl, svc, dashboardDatabase(db))
 	if dl != nil { // ECS checks the traffic role's permissions when it creates the service
 		svc.Service.Node().AddDependency(dl.Role)
 		referenced := []awscdk.CfnResource{dl.ProductionRule.Node().DefaultChild().(awscdk.CfnResource), dl.Role.Node().DefaultChild().(awscdk.CfnResource)}
@@ -141,6 +144,7 @@ func newServiceStack(scope constructs.Construct, s settings.Stage, img Image) aw
 	output(stack, "ClusterName", svc.Cluster.ClusterName(), "For aws ecs update-service --cluster")
 	output(stack, "ServiceName", svc.Service.ServiceName(), "For aws ecs update-service --service")
 	output(stack, "LogGroupName", appLogs.LogGroupName(), "The service's logs")
+	output(stack, "DashboardUrl", board.URL, "The stage's CloudWatch dashboard")
 	if dl != nil {
 		output(stack, "ProductionRuleArn", dl.ProductionRule.ListenerRuleArn(), "The listener rule ECS re-weights between the two target groups (aws elbv2 describe-rules --rule-arns)")
 	}

@@ -156,7 +156,7 @@ func TestCostOfDefaultStages(t *testing.T) {
 			if len(e.Unpriced) > 0 {
 				t.Errorf("resource types the cost model does not price: %v", e.Unpriced)
 			}
-			checkLines(t, e, expected[st.Name])
+			checkLines(t, e, withTelemetryLines(expected[st.Name], st.Name))
 		})
 	}
 }

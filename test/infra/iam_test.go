@@ -37,7 +37,7 @@ func TestExecutionRolePolicy(t *testing.T) {
 
 func TestTaskRoleCannotReadSecrets(t *testing.T) {
 	forEachStage(t, func(t *testing.T, s settings.Stage, tp template) {
-		statements := withoutDatabaseConnect(policy(t, tp, "AppTaskTaskRoleDefaultPolicy"))
+		statements := withoutTracing(t, s, withoutDatabaseConnect(policy(t, tp, "AppTaskTaskRoleDefaultPolicy")))
 		text := jsonOf(statements)
 		if strings.Contains(text, "secretsmanager") || strings.Contains(text, "kms:") {
 			t.Fatalf("task role can reach secrets: %s", text)

@@ -24,6 +24,7 @@ var knownTypes = map[string]string{
 	"AWS::EC2::NatGateway":                        "NAT lines",
 	"AWS::EC2::EIP":                               "public IPv4 line",
 	"AWS::CloudWatch::Alarm":                      "alarm line",
+	"AWS::CloudWatch::Dashboard":                  "dashboard line (telemetry.go)",
 	"AWS::Logs::LogGroup":                         "log lines",
 	"AWS::EC2::FlowLog":                           "flow log lines",
 	"AWS::KMS::Key":                               "KMS line",
@@ -92,6 +93,7 @@ func (m model) items(t taskCounts) []item {
 	out = append(out, m.database()...)
 	out = append(out, m.waf()...)
 	out = append(out, m.resourceItems()...)
+	out = append(out, m.telemetry(t)...)
 	for i := range out {
 		if out[i].factor == 0 {
 			out[i].factor = 1

@@ -30,7 +30,7 @@ type Prices struct {
 var priceKeys = []string{
 	"fargate.vcpu.x86_64", "fargate.gb.x86_64", "fargate.vcpu.arm64", "fargate.gb.arm64", "fargate.spot.discount",
 	"alb.hour", "alb.lcu", "nat.hour", "nat.gb", "ipv4.hour",
-	"cloudwatch.alarm", "cloudwatch.alarm.hr", "cloudwatch.metric",
+	"cloudwatch.alarm", "cloudwatch.alarm.hr", "cloudwatch.metric", "cloudwatch.dashboard",
 	"logs.ingest", "logs.vended", "logs.store", "kms.key", "secretsmanager.secret", "s3.standard", "internet.out.gb",
 	"waf.webacl", "waf.rule", "waf.requests",
 }

@@ -15,9 +15,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/keelstack/keel/app/internal/buildinfo"
 	"github.com/keelstack/keel/app/internal/config"
 	"github.com/keelstack/keel/app/internal/server"
+	"github.com/keelstack/keel/app/internal/telemetry"
 	"github.com/keelstack/keel/app/vsync"
 )
 
@@ -69,22 +72,33 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 func serve(ctx context.Context, lookupEnv func(string) (string, bool), stdout io.Writer) error {
 	cfg, err := config.Load(lookupEnv)
 	level := cfg.LogLevel
-	log := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: level}))
+	stdout = &telemetry.LineWriter{W: stdout} // the logs and the metrics share it
+	log := slog.New(telemetry.LogHandler(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: level})))
 	if err != nil {
 		log.Error("invalid configuration", "detail", err.Error())
 		return usageError{fmt.Errorf("%w: invalid configuration", server.ErrReported)}
 	}
-	open := func(ctx context.Context) (server.OpenedVault, error) {
-		return vsync.Open(ctx, vaultOptions(lookupEnv, log)...)
+	tel, err := telemetry.New(ctx, cfg.Telemetry, buildinfo.Version, stdout, log)
+	if err != nil {
+		log.Error("invalid telemetry configuration", "detail", err.Error())
+		return usageError{fmt.Errorf("%w: invalid configuration", server.ErrReported)}
 	}
-	return server.Run(ctx, cfg, log, open)
+	open := func(ctx context.Context) (server.OpenedVault, error) {
+		return vsync.Open(ctx, vaultOptions(lookupEnv, log, tel)...)
+	}
+	return server.Run(ctx, cfg, log, open, tel)
 }
 
-// vaultOptions are this package's two extensions over the upstream vsync API: the inputs
-// come from the injected environment, and _FILE warnings go to the JSON log. With the upstream
-// module, return nil: it reads the process environment and warns on stderr itself.
-func vaultOptions(lookupEnv func(string) (string, bool), log *slog.Logger) []vsync.Option {
-	return []vsync.Option{vsync.WithEnv(lookupEnv), vsync.WithWarnings(func(msg string) { log.Warn(msg) })}
+// vaultOptions are this package's three extensions over the upstream vsync API: the inputs
+// come from the injected environment, _FILE warnings go to the JSON log, and the S3 calls are
+// traced. With the upstream module, return nil: it reads the process environment and warns on
+// stderr itself.
+func vaultOptions(lookupEnv func(string) (string, bool), log *slog.Logger, tel *telemetry.Telemetry) []vsync.Option {
+	return []vsync.Option{
+		vsync.WithEnv(lookupEnv),
+		vsync.WithWarnings(func(msg string) { log.Warn(msg) }),
+		vsync.WithS3Options(func(o *s3.Options) { o.APIOptions = append(o.APIOptions, tel.AWSMiddleware()) }),
+	}
 }
 
 // healthcheck probes the liveness endpoint where the service listens (loopback when it listens

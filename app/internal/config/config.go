@@ -39,6 +39,8 @@ type Config struct {
 	// Database is the service's PostgreSQL database, if any (database.go).
 	Database Database
 	Admission
+	// Telemetry is the metrics and tracing settings (telemetry.go).
+	Telemetry Telemetry
 }
 
 // Load reads the environment through lookup (os.LookupEnv in production).
@@ -55,6 +57,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		FreshnessWait:     r.duration("FRESHNESS_WAIT", 250*time.Millisecond),
 		Keys:              r.list("VAULT_KEYS", []string{"DATABASE_URL"}),
 		Admission:         r.admission(),
+		Telemetry:         r.telemetry(),
 	}
 	c.Database = r.database()
 	if c.Port < 1 || c.Port > 65535 {

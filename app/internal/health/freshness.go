@@ -40,16 +40,20 @@ type Freshness struct {
 	mu      sync.Mutex
 	last    Report
 	running chan struct{} // open while a check is in flight
+	// confirmed is when a check (or the boot) last found the running generation the newest.
+	confirmed time.Time
 }
 
 // NewFreshness starts from a fresh report at now: the boot has just read the newest bundle.
 // remote is the S3 check (Client.RemoteGeneration); timeout bounds each check.
 func NewFreshness(local int, remote func(context.Context) (int64, error), interval, timeout time.Duration, now func() time.Time) *Freshness {
 	gen := int64(local)
-	return &Freshness{
+	f := &Freshness{
 		remote: remote, local: local, interval: interval, timeout: timeout, now: now,
 		last: Report{Status: Fresh, Gen: local, RemoteGen: &gen, CheckedAt: now()},
 	}
+	f.confirmed = f.last.CheckedAt
+	return f
 }
 
 // Report returns the current report, starting a check when the last one is older than the
@@ -63,7 +67,7 @@ func (f *Freshness) Report(ctx context.Context, wait time.Duration) Report {
 	}
 	if f.running == nil {
 		f.running = make(chan struct{})
-		go f.check(f.running)
+		go f.check(context.WithoutCancel(ctx), f.running)
 	}
 	done, last := f.running, f.last
 	f.mu.Unlock()
@@ -81,9 +85,10 @@ func (f *Freshness) Report(ctx context.Context, wait time.Duration) Report {
 	return last
 }
 
-// check runs detached from any request, so that a caller giving up does not cancel it.
-func (f *Freshness) check(done chan struct{}) {
-	ctx, cancel := context.WithTimeout(context.Background(), f.timeout)
+// check runs detached from any request's cancellation, so that a caller giving up does not
+// cancel it; it keeps the request's values (its span: the S3 calls are traced as its children).
+func (f *Freshness) check(ctx context.Context, done chan struct{}) {
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	remote, err := f.remote(ctx)
 	cancel()
 	r := Report{Gen: f.local, CheckedAt: f.now()}
@@ -101,5 +106,16 @@ func (f *Freshness) check(done chan struct{}) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.last, f.running = r, nil
+	if r.Status == Fresh {
+		f.confirmed = r.CheckedAt
+	}
 	close(done)
+}
+
+// Age is how long ago the running generation was last confirmed the newest published: it
+// grows while S3 is unreachable or a newer generation waits, without starting a check.
+func (f *Freshness) Age() time.Duration {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.now().Sub(f.confirmed)
 }

@@ -104,3 +104,25 @@ func TestFreshnessBoundsTheWait(t *testing.T) {
 		}
 	})
 }
+
+func TestFreshnessAge(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		remote := &fakeRemote{}
+		remote.gen.Store(1)
+		f := NewFreshness(1, remote.check, time.Second, 5*time.Second, time.Now)
+		time.Sleep(3 * time.Second)
+		if age := f.Age(); age != 3*time.Second || remote.calls.Load() != 0 {
+			t.Fatalf("age %v after %d checks, want 3s and no check started by reading it", age, remote.calls.Load())
+		}
+		f.Report(context.Background(), time.Second) // fresh: confirmed now
+		if age := f.Age(); age != 0 {
+			t.Fatalf("age %v right after a fresh check", age)
+		}
+		remote.err.Store(errors.Join(vsync.ErrS3Unreachable))
+		time.Sleep(2 * time.Second)
+		f.Report(context.Background(), time.Second) // unknown: the age keeps growing
+		if age := f.Age(); age != 2*time.Second {
+			t.Fatalf("age %v after a failed check, want 2s", age)
+		}
+	})
+}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/keelstack/keel/app/internal/admission"
 	"github.com/keelstack/keel/app/internal/health"
+	"github.com/keelstack/keel/app/internal/telemetry"
 )
 
 // Deps is what the handlers need.
@@ -34,6 +35,8 @@ type Deps struct {
 	// request (0: none); health paths are exempt from both.
 	Admission *admission.Limiter
 	Deadline  time.Duration
+	// Telemetry receives every request's metrics and span (nil: none).
+	Telemetry *telemetry.Telemetry
 }
 
 // New returns the service's handler with its middleware.
@@ -51,6 +54,7 @@ func New(d Deps) http.Handler {
 	return chain(mux,
 		noSniff,
 		requestID,
+		observe(d.Telemetry, mux),
 		accessLog(d.Logger),
 		canonicalPrivatePaths,
 		recoverPanics(d.Logger),

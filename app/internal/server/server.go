@@ -17,6 +17,7 @@ import (
 	"github.com/keelstack/keel/app/internal/config"
 	"github.com/keelstack/keel/app/internal/health"
 	"github.com/keelstack/keel/app/internal/httpapi"
+	"github.com/keelstack/keel/app/internal/telemetry"
 )
 
 // OpenedVault is a vault that can also ask S3 for its newest generation (*vsync.Client).
@@ -36,7 +37,7 @@ const freshnessCheckTimeout = 5 * time.Second
 
 // Run serves until ctx is cancelled, then drains. A boot failure is logged with its
 // explanation and returned wrapping ErrReported.
-func Run(ctx context.Context, cfg config.Config, log *slog.Logger, open Opener) error {
+func Run(ctx context.Context, cfg config.Config, log *slog.Logger, open Opener, tel *telemetry.Telemetry) error {
 	ln, err := net.Listen("tcp", cfg.ListenAddr())
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (set PORT to a free port, LISTEN_HOST to an address of this host)", cfg.ListenAddr(), err)
@@ -47,8 +48,13 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, open Opener) 
 		_ = ln.Close()
 		return err
 	}
+	if tel != nil {
+		registerVaultMetrics(tel.Metrics, monitor)
+	}
+	stopTelemetry := runTelemetry(tel, log)
+	defer stopTelemetry()
 	slot := &dbSlot{}
-	srv := newHTTPServer(cfg, log, monitor, slot, limiter)
+	srv := newHTTPServer(cfg, log, monitor, slot, limiter, tel)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
@@ -84,7 +90,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, open Opener) 
 	return drain(cfg, log, monitor, srv, limiter, func() { _ = vault.Close(); db.Close() })
 }
 
-func newHTTPServer(cfg config.Config, log *slog.Logger, monitor *health.Monitor, db *dbSlot, limiter *admission.Limiter) *http.Server {
+func newHTTPServer(cfg config.Config, log *slog.Logger, monitor *health.Monitor, db *dbSlot, limiter *admission.Limiter, tel *telemetry.Telemetry) *http.Server {
 	return &http.Server{
 		Handler: httpapi.New(httpapi.Deps{
 			Logger:        log,
@@ -96,6 +102,7 @@ func newHTTPServer(cfg config.Config, log *slog.Logger, monitor *health.Monitor,
 			QueryTimeout:  cfg.Database.QueryTimeout,
 			Admission:     limiter,
 			Deadline:      cfg.RequestTimeout,
+			Telemetry:     tel,
 		}),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       config.MaxRequestTimeout,

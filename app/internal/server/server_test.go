@@ -54,7 +54,7 @@ func runServer(t *testing.T, dbURL string) *running {
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &running{url: fmt.Sprintf("http://127.0.0.1:%d", port), done: make(chan error, 1), stop: cancel}
 	go func() {
-		r.done <- Run(ctx, cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)), func(context.Context) (OpenedVault, error) { return vault{dbURL}, nil })
+		r.done <- Run(ctx, cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)), func(context.Context) (OpenedVault, error) { return vault{dbURL}, nil }, nil)
 	}()
 	for deadline := time.Now().Add(10 * time.Second); r.status(t, "/readyz") != 200; time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {

@@ -41,7 +41,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	runs := fs.Int("runs", 3, "runs per figure (the median is reported)")
 	loadFor := fs.Duration("load", 10*time.Second, "duration of each load run")
 	out := fs.String("out", "bench/results", "directory for the JSON result")
-	only := fs.String("only", "", "run only the step of this name (such as capacity or database)")
+	only := fs.String("only", "", "run only the steps whose name contains this (such as capacity, database or telemetry)")
 	overloadFor := fs.Duration("overload", 30*time.Second, "duration of each overload run (capacity step)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -65,8 +65,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		{"deploy rehearsal of dev", b.rehearseDev},
 		{"capacity", b.capacity},
 		{"database", b.database},
+		{"telemetry overhead", b.telemetry},
 	} {
-		if *only != "" && step.name != *only {
+		if !strings.Contains(step.name, *only) {
 			continue
 		}
 		fmt.Fprintf(stderr, "bench: %s...\n", step.name)
