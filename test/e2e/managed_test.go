@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +25,7 @@ func TestManagedDatabase(t *testing.T) {
 	pg := pgtest.Require(t, pgtest.Options{TLS: true, HBA: []string{
 		"hostssl all keel_iam 127.0.0.1/32 trust",
 		"host all keel_iam 127.0.0.1/32 reject",
+		"hostssl all keel_later 127.0.0.1/32 trust",
 	}})
 	if err := pg.Exec(context.Background(), "postgres", "CREATE DATABASE keel"); err != nil {
 		t.Fatal(err)
@@ -61,6 +63,41 @@ func TestManagedDatabase(t *testing.T) {
 		var where string
 		if err := pg.QueryRow(context.Background(), "keel", "SELECT schemaname || '/' || tableowner FROM pg_tables WHERE tablename = 'notes'", &where); err != nil || where != "keel_iam/keel_iam" {
 			t.Fatalf("the notes table is in %q, want the role's own schema (%v)", where, err)
+		}
+		noLeak(t, p)
+	})
+	// A stage's first deploy starts its tasks before make db-setup can run: they serve without
+	// the database (health 200, saying so; notes 503) and take it once the role exists.
+	t.Run("before db-setup", func(t *testing.T) {
+		later := append(slices.Clone(managed), "DB_USER=keel_later", "DB_SETUP_RETRY=300ms", "DB_TLS_CA_FILE="+pg.CAFile)
+		p := start(t, v.env(append(later, creds...)...))
+		deadline := time.Now().Add(30 * time.Second)
+		for !strings.Contains(p.out.String(), `"msg":"ready"`) && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if line := p.logLine(t, "database not set up yet: serving without it until it is"); line["error"] != "DatabaseAuthError" {
+			t.Fatalf("waiting line = %v", line)
+		}
+		code, health := p.get("/healthz")
+		if db, _ := health["database"].(map[string]any); code != 200 || db["status"] != "down" || db["error"] != "DatabaseAuthError" {
+			t.Fatalf("/healthz = %d %v, want 200 saying the database is down", code, health)
+		}
+		if code, _ := p.get("/readyz"); code != 503 {
+			t.Errorf("/readyz = %d, want 503 without the database", code)
+		}
+		if code, _, n := p.call(t, "POST", "/api/v1/notes", "application/json", `{"body":"early"}`); code != 503 {
+			t.Fatalf("a note before the setup: %d %v, want 503", code, n)
+		}
+		setup := exec.Command(serverBin, "dbsetup")
+		setup.Env = append(slices.Clone(db[:3]), "DB_USER=keel_later", "DB_MASTER_USER="+pgtest.Superuser, "DB_MASTER_PASSWORD="+pg.Password, "DB_TLS_CA_FILE="+pg.CAFile)
+		if out, err := setup.CombinedOutput(); err != nil {
+			t.Fatalf("dbsetup: %v\n%s", err, out)
+		}
+		for !strings.Contains(p.out.String(), "database set up: serving with it") && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		if code, _, n := p.call(t, "POST", "/api/v1/notes", "application/json", `{"body":"after setup"}`); code != 201 {
+			t.Fatalf("a note after the setup: %d %v\n%s", code, n, p.out)
 		}
 		noLeak(t, p)
 	})

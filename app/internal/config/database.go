@@ -25,6 +25,9 @@ type Database struct {
 	PoolAcquireTimeout time.Duration
 	// QueryTimeout is each request's deadline for its database work.
 	QueryTimeout time.Duration
+	// SetupRetry is how often a service whose keel-managed database has no role for it yet
+	// (make db-setup has not run) tries again.
+	SetupRetry time.Duration
 }
 
 // Managed says whether keel manages the database (DB_HOST is set).
@@ -41,6 +44,7 @@ func (r *reader) database() Database {
 		PoolMax:            r.int("DB_POOL_MAX", 10),
 		PoolAcquireTimeout: r.duration("DB_POOL_ACQUIRE_TIMEOUT", 2*time.Second),
 		QueryTimeout:       r.duration("DB_QUERY_TIMEOUT", 5*time.Second),
+		SetupRetry:         r.duration("DB_SETUP_RETRY", 15*time.Second),
 	}
 	switch auth := r.str("DB_AUTH"); auth {
 	case "iam":
@@ -58,7 +62,7 @@ func (r *reader) database() Database {
 	for _, v := range []struct {
 		name  string
 		value time.Duration
-	}{{"DB_POOL_ACQUIRE_TIMEOUT", d.PoolAcquireTimeout}, {"DB_QUERY_TIMEOUT", d.QueryTimeout}} {
+	}{{"DB_POOL_ACQUIRE_TIMEOUT", d.PoolAcquireTimeout}, {"DB_QUERY_TIMEOUT", d.QueryTimeout}, {"DB_SETUP_RETRY", d.SetupRetry}} {
 		if v.value <= 0 {
 			r.fail(v.name, v.value.String(), "use a positive duration such as 2s")
 		}

@@ -68,8 +68,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, open Opener, 
 		}
 		return err
 	}
-	db, err := bootDatabase(ctx, cfg, log, vault, slot, start.Add(cfg.BootTimeout))
-	if err != nil {
+	if err := bootDatabase(ctx, cfg, log, vault, slot, start.Add(cfg.BootTimeout)); err != nil {
 		_, _ = srv.Close(), vault.Close()
 		if ctx.Err() != nil {
 			log.Info("stopped while booting")
@@ -84,10 +83,10 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, open Opener, 
 	case <-ctx.Done():
 	case err := <-served:
 		_ = vault.Close()
-		db.Close()
+		slot.close()
 		return fmt.Errorf("http server stopped: %w", err)
 	}
-	return drain(cfg, log, monitor, srv, limiter, func() { _ = vault.Close(); db.Close() })
+	return drain(cfg, log, monitor, srv, limiter, func() { _ = vault.Close(); slot.close() })
 }
 
 func newHTTPServer(cfg config.Config, log *slog.Logger, monitor *health.Monitor, db *dbSlot, limiter *admission.Limiter, tel *telemetry.Telemetry) *http.Server {
