@@ -20,14 +20,15 @@ const (
 )
 
 // withTelemetryLines adds, worked out by hand, the lines the service's telemetry costs in
-// each default stage: one dashboard; 30 custom metrics (6 routes × 4, 4 service-wide, 2 vault
-// gauges); 7 EMF lines a minute per task; spans at the stage's sampling ratio.
+// each default stage: one dashboard; 39 custom metrics (7 routes with the unmatched bucket × 4,
+// 4 service-wide, 7 gauges: the vault's 2, admission's 3, the pool's 2); 8 EMF lines a minute
+// per task; spans at the stage's sampling ratio.
 func withTelemetryLines(expected map[string]want, stage string) map[string]want {
 	out := maps.Clone(expected)
 	tasks := map[string]want{"dev": {1, 2}, "staging": {2, 4}, "prod": {3, 12}}[stage]
-	perTask := hours * 60 * 7 * emfLine / gib * logIngest
+	perTask := hours * 60 * 8 * emfLine / gib * logIngest
 	out["CloudWatch dashboards"] = want{dashboardMonth, dashboardMonth}
-	out["Service custom metrics (EMF)"] = want{30 * metric, 30 * metric}
+	out["Service custom metrics (EMF)"] = want{39 * metric, 39 * metric}
 	out["Service metric lines ingested (EMF)"] = want{tasks.min * perTask, tasks.max * perTask}
 	rps, ratio := map[string]float64{"staging": 5, "prod": 50}[stage], map[string]float64{"staging": 0.1, "prod": 0.05}[stage]
 	if ratio > 0 {

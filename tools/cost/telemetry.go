@@ -7,13 +7,14 @@ import (
 
 // The service's own metrics (app/internal/telemetry), counted as CloudWatch counts custom
 // metrics: one per name and dimension combination. Per route: Requests, Errors4xx, Errors5xx
-// and Latency under {Service, Route}; the same four under {Service}; the vault's two gauges
-// under {Service}. ServiceRoutes is the route patterns of app/internal/httpapi (six) and the
+// and Latency under {Service, Route}; the same four under {Service}; seven gauges under
+// {Service} (the vault's two, admission's three, the pool's two: app/internal/server).
+// ServiceRoutes is the route patterns of app/internal/httpapi (six) and the
 // unmatched bucket; test/infra recounts both against the code and the binary's output.
 const (
 	PerRouteMetrics = 4
 	RollupMetrics   = 4
-	GaugeMetrics    = 2
+	GaugeMetrics    = 7
 	ServiceRoutes   = 7
 )
 

@@ -20,6 +20,7 @@ const databaseURLKey = "DATABASE_URL"
 // every request. While a keel-managed database waits for its setup, it holds why instead.
 type dbSlot struct {
 	p       atomic.Pointer[store.Store]
+	queries store.QueryHook // each query's span, when tracing
 	none    atomic.Bool
 	waiting atomic.Pointer[awaiting]
 	stop    context.CancelFunc
@@ -55,6 +56,7 @@ func (s *dbSlot) close() {
 // no role for the service yet does not fail the boot (see awaitingSetup).
 func bootDatabase(ctx context.Context, cfg config.Config, log *slog.Logger, vault OpenedVault, slot *dbSlot, deadline time.Time) error {
 	t := databaseTarget(cfg, vault)
+	t.Queries = slot.queries
 	if !t.Configured() {
 		slot.none.Store(true)
 		log.Info("no database configured (neither DB_HOST nor DATABASE_URL)")

@@ -48,12 +48,14 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, open Opener, 
 		_ = ln.Close()
 		return err
 	}
+	slot := &dbSlot{queries: queryHook(tel)}
 	if tel != nil {
 		registerVaultMetrics(tel.Metrics, monitor)
+		registerAdmissionMetrics(tel.Metrics, limiter)
+		registerDatabaseMetrics(tel.Metrics, slot)
 	}
 	stopTelemetry := runTelemetry(tel, log)
 	defer stopTelemetry()
-	slot := &dbSlot{}
 	srv := newHTTPServer(cfg, log, monitor, slot, limiter, tel)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/keelstack/keel/app/internal/health"
+	"github.com/keelstack/keel/app/internal/store"
 	"github.com/keelstack/keel/app/internal/telemetry"
 )
 
@@ -50,5 +51,15 @@ func runTelemetry(tel *telemetry.Telemetry, log *slog.Logger) (stop func()) {
 		if err := tel.Shutdown(flush); err != nil {
 			log.Warn("spans not exported at shutdown", "error", err.Error())
 		}
+	}
+}
+
+// queryHook gives the store a span per database query; nil without telemetry.
+func queryHook(tel *telemetry.Telemetry) store.QueryHook {
+	if tel == nil {
+		return nil
+	}
+	return func(ctx context.Context, operation string) (context.Context, func(error)) {
+		return tel.StartQuery(ctx, "postgresql", operation)
 	}
 }

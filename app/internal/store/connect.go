@@ -20,6 +20,8 @@ type Target struct {
 	URL      string
 	// Tokens signs the managed database's passwords; nil means IAMTokens (tests inject one).
 	Tokens TokenSource
+	// Queries is told of every query (a span each); nil records nothing.
+	Queries QueryHook
 }
 
 // Configured says whether there is a database to connect to.
@@ -62,6 +64,9 @@ func (t Target) poolConfig(ctx context.Context) (*pgxpool.Config, error) {
 	// 503 either way.
 	cfg.ConnConfig.ConnectTimeout = db.PoolAcquireTimeout
 	cfg.ConnConfig.RuntimeParams["application_name"] = "keel"
+	if t.Queries != nil {
+		cfg.ConnConfig.Tracer = queryTracer{t.Queries}
+	}
 	return cfg, nil
 }
 
