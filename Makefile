@@ -203,10 +203,11 @@ fuzz: ## run each vsync fuzz target for FUZZTIME (default 30s)
 	  (cd app && go test ./vsync -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME)); done
 
 .PHONY: docs
-docs: ## regenerate the reference pages (settings, commands, packages) and each stage's picture under docs/; tests fail while they are stale
+docs: $(KEEL) ## regenerate the reference pages (settings, commands, packages) and each stage's picture under docs/; tests fail while they are stale
 	@scripts/install-tools graphviz
 	@$(MAKE) -s synth-fast
 	go run ./infra/cmd/keel-docs -assembly '$(CDK_OUT)'
+	$(KEEL) help --markdown > docs/keel.md
 
 .PHONY: check-stage
 check-stage:

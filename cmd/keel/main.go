@@ -38,6 +38,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	switch args[0] {
 	case "help", "-h", "--help", "-help":
+		if len(args) == 2 && args[1] == "--markdown" {
+			writeMarkdown(stdout)
+			return cli.ExitOK
+		}
 		if len(args) > 1 {
 			if c, ok := lookup(args[1]); ok {
 				return cli.Run(ctx, c.name, c.run, []string{"-h"}, getenv, stdout, stderr)

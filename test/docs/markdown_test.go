@@ -26,7 +26,7 @@ type block struct {
 }
 
 // generatedPages are written by make docs; their content is checked by the generator's test.
-var generatedPages = []string{"docs/settings.md", "docs/commands.md", "docs/packages.md"}
+var generatedPages = []string{"docs/settings.md", "docs/commands.md", "docs/packages.md", "docs/keel.md"}
 
 func pages(t *testing.T) []page {
 	t.Helper()
