@@ -24,8 +24,9 @@ var (
 	// own actions on another stage's resources are denied by tag: guardedServices).
 	wholeServices = []string{"acm", "application-autoscaling", "cloudwatch", "ec2", "ecs", "elasticloadbalancing", "kms", "logs", "rds", "rds-db", "route53", "sns", "ssmmessages", "wafv2"}
 	// runtimeActions have no resource (Service Authorization Reference): the task execution
-	// role's registry login, and the password CloudFormation generates for a new secret.
-	runtimeActions = []string{"ecr:GetAuthorizationToken", "secretsmanager:GetRandomPassword"}
+	// role's registry login, the password CloudFormation generates for a new secret, and the
+	// task role's traces (X-Ray's OTLP endpoint authorizes them as PutTraceSegments).
+	runtimeActions = []string{"ecr:GetAuthorizationToken", "secretsmanager:GetRandomPassword", "xray:PutTraceSegments"}
 	// pullActions read the stage's own image repository.
 	pullActions = []string{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"}
 	// auditActions are what would blind the account's audit: CloudTrail and AWS Config

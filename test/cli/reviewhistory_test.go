@@ -120,7 +120,7 @@ func TestReviewHistoryBlocks(t *testing.T) {
 	return awsecs.NewFargateService(scope, jsii.String("WebService"), sp)`)
 	h.edit(t, "infra/ingress/ingress.go", "	in := &Ingress{", `	sg.AddIngressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(22)), jsii.String("ssh"), nil)
 	in := &Ingress{`)
-	h.edit(t, "cdk.json", `"keel:prod": {}`, `"keel:prod": {"network": {"natGateways": 1}}`)
+	h.edit(t, "cdk.json", `"keel:prod": {"database": {"kind": "aurora-serverless-v2"}}`, `"keel:prod": {"database": {"kind": "aurora-serverless-v2"}, "network": {"natGateways": 1}}`)
 	h.commit(t, "the issue's changes")
 	comment, err := h.review(t)
 	if err == nil || !strings.Contains(comment, "review: the guard blocks this change") {
@@ -190,7 +190,7 @@ func TestReviewHistoryPasses(t *testing.T) {
 // replaces the previous review: the error, the earlier figures called stale, the base's alone.
 func TestReviewHistoryHeadFails(t *testing.T) {
 	h := newHistory(t)
-	h.edit(t, "cdk.json", `"keel:staging": {}`, `"keel:staging": {"scaling": {"minTasks": 0}}`)
+	h.edit(t, "cdk.json", `"keel:staging": {"database": {"kind": "aurora-serverless-v2"}}`, `"keel:staging": {"database": {"kind": "aurora-serverless-v2"}, "scaling": {"minTasks": 0}}`)
 	h.commit(t, "no task")
 	comment, err := h.review(t)
 	if err == nil {

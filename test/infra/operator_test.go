@@ -15,14 +15,14 @@ import (
 
 // TestOperatorRole: each stage has a read-only operator role, trusted by its own account,
 // allowed exactly the actions keel status, logs and releases call (read from their source),
-// which are the ones the README lists for them; none of them writes.
+// which are the ones docs/operations.md lists for them; none of them writes.
 func TestOperatorRole(t *testing.T) {
 	called := actionsCalled(t, "cmd/internal/awsstage", "cmd/keel/status", "cmd/keel/logs", "cmd/keel/releases")
 	if got, want := sorted(called), sorted(githubroles.OperatorActions); !slices.Equal(got, want) {
 		t.Errorf("the read-only commands call %v\nthe operator role allows %v", got, want)
 	}
 	if got, want := readmeActions(t, "every day-2 command", "status", "logs", "releases"), sorted(called); !slices.Equal(got, want) {
-		t.Errorf("README \"keel and IAM\" lists %v for status, logs and releases\nthey call %v", got, want)
+		t.Errorf("docs/operations.md \"keel and IAM\" lists %v for status, logs and releases\nthey call %v", got, want)
 	}
 	for _, a := range githubroles.OperatorActions {
 		if _, verb, _ := strings.Cut(a, ":"); !regexp.MustCompile(`^(Describe|List|Get|Filter)`).MatchString(verb) {
@@ -98,15 +98,15 @@ func actionsCalled(t *testing.T, dirs ...string) []string {
 	return out
 }
 
-// readmeActions are the actions README's "keel and IAM" table lists for the given rows.
+// readmeActions are the actions docs/operations.md's "keel and IAM" table lists for the given rows.
 func readmeActions(t *testing.T, rows ...string) []string {
-	b, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "README.md"))
+	b, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "docs", "operations.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, table, ok := strings.Cut(string(b), "### keel and IAM")
+	_, table, ok := strings.Cut(string(b), "## keel and IAM")
 	if !ok {
-		t.Fatal(`README has no "### keel and IAM" section`)
+		t.Fatal(`docs/operations.md has no "## keel and IAM" section`)
 	}
 	seen := map[string]bool{}
 	for _, line := range strings.Split(table, "\n") {
