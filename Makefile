@@ -56,7 +56,9 @@ synth: $(KEEL) ## synthesize every stage into cdk.out, built-in template validat
 # One test binary more than there are cores (go test's default is one per core): the longest
 # suites (the CLI through make, the vault faults, the rehearsal) mostly wait on servers and
 # deployments, and on 2 cores the third one runs beside them instead of after them.
-go_test = go test -count=1 -p $$(( $$(getconf _NPROCESSORS_ONLN) + 1 )) $(addprefix ./,$(addsuffix /...,$(GO_MODULES)))
+# -timeout: the review's history tests synthesize two revisions each, and under load test/cli
+# passes go test's 10-minute default for one package binary.
+go_test = go test -count=1 -timeout 25m -p $$(( $$(getconf _NPROCESSORS_ONLN) + 1 )) $(addprefix ./,$(addsuffix /...,$(GO_MODULES)))
 
 .PHONY: test
 test: tools $(KEEL) ## run every test of every module, then the lint checks (what CI runs)
