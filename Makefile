@@ -222,7 +222,7 @@ clean: ## remove build output (cdk.out, bin)
 .PHONY: rehearse
 rehearse: check-stage $(KEEL) ## rehearse STAGE's deployment locally from cdk.out (SCENARIO=good|crash|unhealthy|errors, SPEED=1)
 	@scripts/install-tools versitygw
-	$(KEEL) rehearse --stage '$(STAGE)' --cdk-out '$(CDK_OUT)' --scenario '$(or $(SCENARIO),good)' --speed '$(or $(SPEED),1)' --report '$(CDK_OUT)/rehearsal-$(STAGE).json' $(REHEARSE_FLAGS)
+	$(KEEL) rehearse --stage '$(STAGE)' --assembly '$(CDK_OUT)' --scenario '$(or $(SCENARIO),good)' --speed '$(or $(SPEED),1)' --report '$(CDK_OUT)/rehearsal-$(STAGE).json' $(REHEARSE_FLAGS)
 
 # The day-2 commands read (rollback: acts on) a deployed stage with the caller's AWS credentials; README "keel and IAM" lists each one's actions.
 .PHONY: status logs releases rollback drift

@@ -122,7 +122,7 @@ func FindTemplate(cdkOut, stage string) (string, error) {
 	dir := filepath.Join(cdkOut, "assembly-"+stage)
 	paths, err := filepath.Glob(filepath.Join(dir, "*.template.json"))
 	if err != nil || len(paths) == 0 {
-		return "", fmt.Errorf("no templates in %s: run `make synth` first (or pass the right --cdk-out and --stage)", dir)
+		return "", fmt.Errorf("no templates in %s: run `make synth` first (or pass the right --assembly and --stage)", dir)
 	}
 	var found []string
 	for _, p := range paths {

@@ -23,7 +23,7 @@ func (b *bench) rehearseDev() error {
 		return err
 	}
 	out := filepath.Join(b.work, "rehearsal-dev.json")
-	if _, _, err := b.timed(".", nil, bin, "rehearse", "--stage", "dev", "--cdk-out", b.lastAssembly, "--versitygw", versitygwBinary, "--report", out); err != nil {
+	if _, _, err := b.timed(".", nil, bin, "rehearse", "--stage", "dev", "--assembly", b.lastAssembly, "--versitygw", versitygwBinary, "--report", out); err != nil {
 		return fmt.Errorf("make rehearse STAGE=dev: %w", err)
 	}
 	data, err := os.ReadFile(out)

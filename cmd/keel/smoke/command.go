@@ -9,6 +9,6 @@ import (
 )
 
 // Run is `keel smoke`.
-func Run(ctx context.Context, args []string, getenv func(string) string, stdout, _ io.Writer) error {
-	return cli.Adapt(run(ctx, args, getenv, stdout), args, flag.ErrHelp)
+func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	return cli.Adapt(run(ctx, args, getenv, stdout, stderr), args, flag.ErrHelp)
 }

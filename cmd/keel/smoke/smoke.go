@@ -32,7 +32,7 @@ const (
 	tokenEnv    = "KEEL_SMOKE_TOKEN"
 )
 
-func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("smoke", flag.ContinueOnError)
 	url := fs.String("url", "", "the stage's URL (stack output Url)")
 	assembly := fs.String("assembly", "", "the stage's assembly directory (cdk.out/assembly-<stage>)")
@@ -67,7 +67,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		default:
 			last = fmt.Sprintf("status %q version %q", got.Status, got.Version)
 		}
-		fmt.Fprintf(stdout, "smoke: waiting for version %s fresh at %s: %s\n", want, *url, last)
+		fmt.Fprintf(stderr, "smoke: waiting for version %s fresh at %s: %s\n", want, *url, last)
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("%s did not serve version %s fresh within %v (last: %s)", *url, want, *timeout, last)

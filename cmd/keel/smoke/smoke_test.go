@@ -36,7 +36,7 @@ func TestSmoke(t *testing.T) {
 
 	var out bytes.Buffer
 	srv := stage(t, "503", old, stale, fresh)
-	if err := run(context.Background(), []string{"--url", srv.URL, "--assembly", dir, "--interval", "1ms"}, noEnv, &out); err != nil {
+	if err := run(context.Background(), []string{"--url", srv.URL, "--assembly", dir, "--interval", "1ms"}, noEnv, &out, &out); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
 	if !strings.Contains(out.String(), "serves version abc123, generation 2, fresh") {
@@ -44,11 +44,11 @@ func TestSmoke(t *testing.T) {
 	}
 
 	srv = stage(t, old)
-	err := run(context.Background(), []string{"--url", srv.URL, "--version", "abc123", "--interval", "1ms", "--timeout", "300ms"}, noEnv, &out)
+	err := run(context.Background(), []string{"--url", srv.URL, "--version", "abc123", "--interval", "1ms", "--timeout", "300ms"}, noEnv, &out, &out)
 	if err == nil || !strings.Contains(err.Error(), `did not serve version abc123 fresh`) || !strings.Contains(err.Error(), `version "old"`) {
 		t.Fatalf("an old version passed: %v", err)
 	}
-	if err := run(context.Background(), []string{"--url", srv.URL}, noEnv, &out); err == nil {
+	if err := run(context.Background(), []string{"--url", srv.URL}, noEnv, &out, &out); err == nil {
 		t.Fatal("no expected version was accepted")
 	}
 }
@@ -70,10 +70,10 @@ func TestSmokeSendsToken(t *testing.T) {
 	t.Cleanup(srv.Close)
 	args := []string{"--url", srv.URL, "--version", "abc123", "--interval", "1ms", "--timeout", "300ms"}
 	var out bytes.Buffer
-	if err := run(context.Background(), args, func(k string) string { return map[string]string{"KEEL_SMOKE_TOKEN": token}[k] }, &out); err != nil {
+	if err := run(context.Background(), args, func(k string) string { return map[string]string{"KEEL_SMOKE_TOKEN": token}[k] }, &out, &out); err != nil {
 		t.Fatalf("with the token: %v\n%s", err, out.String())
 	}
-	err := run(context.Background(), args, noEnv, &out)
+	err := run(context.Background(), args, noEnv, &out, &out)
 	if err == nil || !strings.Contains(err.Error(), "KEEL_SMOKE_TOKEN") || !strings.Contains(err.Error(), "404") {
 		t.Fatalf("without the token: %v", err)
 	}
