@@ -145,7 +145,9 @@ type deployment struct {
 
 func rehearse(ctx context.Context, o Options, svc *service, old, next *Revision, r *Report) (deployment, error) {
 	var d deployment
-	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	// The rehearsal's own bound, told apart from the caller's (Ctrl-C, or a caller's deadline):
+	// only running out of it is a stall.
+	ctx, cancel := context.WithTimeoutCause(ctx, o.Timeout, errTimeout)
 	defer cancel()
 	// The running service: the previous COMPLETED deployment (4.3), all old tasks healthy.
 	svc.setPhase("steady (old)")
@@ -171,7 +173,7 @@ func rehearse(ctx context.Context, o Options, svc *service, old, next *Revision,
 	} else {
 		reason, rollback, err = svc.progressive(ctx, next, old)
 	}
-	if reason, ok := stalledBy(err, svc.currentPhase(), o.Timeout); ok {
+	if reason, ok := stalledBy(ctx, err, svc.currentPhase(), o.Timeout); ok {
 		return stalled(svc, ld, stopLoad, loadDone, d, reason), nil
 	}
 	if err != nil {

@@ -51,14 +51,18 @@ func (d *detector) stalled() error {
 	return stallError{fmt.Sprintf("%d new tasks failed in a row and none turned healthy, with no circuit breaker and %s: nothing in the template ends this deployment", d.inARow, alarms)}
 }
 
+// errTimeout is the cause of the rehearsal's own timeout: a caller's deadline or Ctrl-C ends the
+// rehearsal as interrupted, not stalled.
+var errTimeout = errors.New("the rehearsal's timeout")
+
 // stalledBy turns what ended a deployment early into its STALLED outcome: a stall the
 // detector saw, or the rehearsal's timeout (a phase that made no progress within it).
-func stalledBy(err error, phase string, timeout time.Duration) (reason string, ok bool) {
+func stalledBy(ctx context.Context, err error, phase string, timeout time.Duration) (reason string, ok bool) {
 	var stall stallError
 	switch {
 	case errors.As(err, &stall):
 		return stall.reason, true
-	case errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, context.DeadlineExceeded) && errors.Is(context.Cause(ctx), errTimeout):
 		return fmt.Sprintf("the deployment made no progress to the end of phase %s within the rehearsal's timeout (%v real time)", phase, timeout), true
 	}
 	return "", false

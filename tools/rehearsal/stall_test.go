@@ -38,13 +38,22 @@ func TestStalled(t *testing.T) {
 }
 
 func TestStalledBy(t *testing.T) {
-	if reason, ok := stalledBy(fmt.Errorf("rolling: %w", stallError{"x"}), "ROLLING", time.Minute); !ok || reason != "x" {
+	own, cancel := context.WithTimeoutCause(context.Background(), time.Nanosecond, errTimeout)
+	defer cancel()
+	<-own.Done()
+	caller, cancel := context.WithTimeout(context.Background(), time.Nanosecond)
+	defer cancel()
+	<-caller.Done()
+	if reason, ok := stalledBy(caller, fmt.Errorf("rolling: %w", stallError{"x"}), "ROLLING", time.Minute); !ok || reason != "x" {
 		t.Errorf("a stall: %q %v", reason, ok)
 	}
-	if reason, ok := stalledBy(fmt.Errorf("wait: %w", context.DeadlineExceeded), "BAKE_TIME", time.Minute); !ok || !strings.Contains(reason, "phase BAKE_TIME within the rehearsal's timeout (1m0s") {
+	if reason, ok := stalledBy(own, fmt.Errorf("wait: %w", context.DeadlineExceeded), "BAKE_TIME", time.Minute); !ok || !strings.Contains(reason, "phase BAKE_TIME within the rehearsal's timeout (1m0s") {
 		t.Errorf("the timeout: %q %v", reason, ok)
 	}
-	if _, ok := stalledBy(errors.New("start: no such file"), "ROLLING", time.Minute); ok {
+	if _, ok := stalledBy(caller, fmt.Errorf("wait: %w", context.DeadlineExceeded), "BAKE_TIME", time.Minute); ok {
+		t.Error("the caller's deadline (an interrupted rehearsal) counts as a stall")
+	}
+	if _, ok := stalledBy(own, errors.New("start: no such file"), "ROLLING", time.Minute); ok {
 		t.Error("any other error counts as a stall")
 	}
 }
