@@ -2,6 +2,7 @@ package reference
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os/exec"
 
@@ -30,7 +31,7 @@ func Pictures(assembly string) ([]Page, error) {
 func SVG(dot []byte) ([]byte, error) {
 	path, err := exec.LookPath("dot")
 	if err != nil {
-		return nil, fmt.Errorf("Graphviz's dot is not installed: run scripts/install-tools graphviz")
+		return nil, errors.New("dot (Graphviz) is not installed: run scripts/install-tools graphviz")
 	}
 	cmd := exec.Command(path, "-Tsvg")
 	cmd.Stdin = bytes.NewReader(dot)

@@ -143,9 +143,8 @@ func sayHello(w http.ResponseWriter, r *http.Request, name string) {
 	writeJSON(w, http.StatusOK, map[string]string{"greeting": "Hello, " + name})
 }
 
-// get restricts a handler to GET and HEAD; post to POST.
-func get(h http.HandlerFunc) http.HandlerFunc  { return only(h, http.MethodGet, http.MethodHead) }
-func post(h http.HandlerFunc) http.HandlerFunc { return only(h, http.MethodPost) }
+// get restricts a handler to GET and HEAD.
+func get(h http.HandlerFunc) http.HandlerFunc { return only(h, http.MethodGet, http.MethodHead) }
 
 // only answers methods other than methods with a 405 problem.
 func only(h http.HandlerFunc, methods ...string) http.HandlerFunc {
