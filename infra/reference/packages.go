@@ -15,12 +15,12 @@ import (
 )
 
 // modules are the workspace's modules, as go.work lists them.
-var modules = []string{"app", "infra", "tools", "test"}
+var modules = []string{"app", "cmd", "infra", "tools", "test"}
 
 // packagesPage lists every Go package of the workspace with the first sentence of its doc.
 func packagesPage(root string) ([]byte, error) {
 	var b bytes.Buffer
-	b.WriteString("# Packages\n\nEvery Go package of the four modules, with the first sentence of its doc comment: what it\nprovides, in the words of whoever wrote it.\n")
+	b.WriteString("# Packages\n\nEvery Go package of the five modules, with the first sentence of its doc comment: what it\nprovides, in the words of whoever wrote it.\n")
 	for _, m := range modules {
 		fmt.Fprintf(&b, "\n## %s\n\n| package | what it provides |\n| --- | --- |\n", m)
 		dirs, err := goDirs(filepath.Join(root, m))

@@ -5,7 +5,7 @@
 // passing result is kept under .tools/vulncheck-cache, keyed by the sources, the toolchain and
 // the snapshot, and reprinted while none of them changes.
 //
-//	vulncheck [--modules app,infra,test,tools] [--db .tools/vulndb] [--govulncheck .tools/bin/govulncheck]
+//	vulncheck [--modules app,cmd,infra,test,tools] [--db .tools/vulndb] [--govulncheck .tools/bin/govulncheck]
 package main
 
 import (
@@ -42,7 +42,7 @@ var errUsage = errors.New("usage")
 func run(ctx context.Context, args []string, _ func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("vulncheck", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	modules := fs.String("modules", "app,infra,test,tools", "the workspace's modules, comma-separated; the first holds the server")
+	modules := fs.String("modules", "app,cmd,infra,test,tools", "the workspace's modules, comma-separated; the first holds the server")
 	db := fs.String("db", ".tools/vulndb", "the vulnerability database (scripts/install-tools vuln)")
 	bin := fs.String("govulncheck", ".tools/bin/govulncheck", "govulncheck (scripts/install-tools vuln)")
 	if err := fs.Parse(args); err != nil {
