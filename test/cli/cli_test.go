@@ -3,6 +3,7 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"os"
@@ -129,4 +130,23 @@ func TestDiffAndDeployGuards(t *testing.T) {
 			t.Errorf("make %s: %v\n%s\nwant a failure saying %q", tt.args, err, log, tt.want)
 		}
 	}
+}
+
+// runScript runs one of scripts/ with the stand-ins in bin first on the PATH, each recording
+// its call in FAKE_CALLS, and returns its exit code, its output and the calls it made.
+func runScript(t *testing.T, bin, script, arg string, env []string) (code int, out string, calls []string) {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "calls")
+	cmd := exec.Command(filepath.Join(testenv.RepoRoot(t), "scripts", script), arg)
+	cmd.Env = append([]string{"PATH=" + bin + ":/usr/bin:/bin", "FAKE_CALLS=" + file}, env...)
+	var buf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	err := cmd.Run()
+	if exit := (*exec.ExitError)(nil); errors.As(err, &exit) {
+		code = exit.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(file)
+	return code, buf.String(), strings.Split(strings.TrimSpace(string(b)), "\n")
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"errors"
 	"os"
 	"os/exec"
@@ -64,25 +63,12 @@ func TestDBSetup(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			calls := filepath.Join(t.TempDir(), "calls")
-			cmd := exec.Command(filepath.Join(root, "scripts", "db-setup"), "keel-dev")
-			cmd.Env = append([]string{"PATH=" + bin + ":/usr/bin:/bin", "FAKE_CALLS=" + calls}, tt.env...)
-			var out bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &out, &out
-			err := cmd.Run()
-			code := 0
-			if exit := (*exec.ExitError)(nil); errors.As(err, &exit) {
-				code = exit.ExitCode()
-			} else if err != nil {
-				t.Fatal(err)
+			code, out, lines := runScript(t, bin, "db-setup", "keel-dev", tt.env)
+			if code != tt.code || !strings.Contains(out, tt.want) {
+				t.Errorf("exit %d, output:\n%s\nwant exit %d and %q", code, out, tt.code, tt.want)
 			}
-			if code != tt.code || !strings.Contains(out.String(), tt.want) {
-				t.Errorf("exit %d, output:\n%s\nwant exit %d and %q", code, out.String(), tt.code, tt.want)
-			}
-			b, _ := os.ReadFile(calls)
-			lines := strings.Split(strings.TrimSpace(string(b)), "\n")
 			if len(lines) != tt.calls {
-				t.Errorf("aws calls:\n%s\nwant %d", b, tt.calls)
+				t.Errorf("aws calls:\n%s\nwant %d", strings.Join(lines, "\n"), tt.calls)
 			}
 			if tt.calls >= 2 && !strings.Contains(lines[1], "ecs run-task --cluster keel-dev-cluster --task-definition arn:aws:ecs:eu-west-1:123456789012:task-definition/dbsetup:3 --launch-type FARGATE --network-configuration awsvpcConfiguration={subnets=[subnet-a,subnet-b],securityGroups=[sg-1],assignPublicIp=ENABLED}") {
 				t.Errorf("run-task call = %s", lines[1])

@@ -1,15 +1,10 @@
 package cli
 
 import (
-	"bytes"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/keelstack/keel/test/internal/testenv"
 )
 
 // fakeAWS stands in for the AWS CLI's two read calls the preflight makes, answering as
@@ -35,7 +30,6 @@ esac
 // ALARM (ECS would ignore it for the whole deployment), fails closed when it cannot tell,
 // and lets a first deploy or an explicit ALLOW_ALARM=true through.
 func TestDeploymentAlarmsClear(t *testing.T) {
-	root := testenv.RepoRoot(t)
 	bin := t.TempDir()
 	if err := os.WriteFile(filepath.Join(bin, "aws"), []byte(fakeAWS), 0o755); err != nil {
 		t.Fatal(err)
@@ -58,25 +52,12 @@ func TestDeploymentAlarmsClear(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			calls := filepath.Join(t.TempDir(), "calls")
-			cmd := exec.Command(filepath.Join(root, "scripts", "deployment-alarms-clear"), "keel-prod")
-			cmd.Env = append([]string{"PATH=" + bin + ":/usr/bin:/bin", "FAKE_CALLS=" + calls}, tt.env...)
-			var out bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &out, &out
-			err := cmd.Run()
-			code := 0
-			if exit := (*exec.ExitError)(nil); errors.As(err, &exit) {
-				code = exit.ExitCode()
-			} else if err != nil {
-				t.Fatal(err)
+			code, out, lines := runScript(t, bin, "deployment-alarms-clear", "keel-prod", tt.env)
+			if code != tt.code || !strings.Contains(out, tt.want) {
+				t.Errorf("exit %d, output:\n%s\nwant exit %d and %q", code, out, tt.code, tt.want)
 			}
-			if code != tt.code || !strings.Contains(out.String(), tt.want) {
-				t.Errorf("exit %d, output:\n%s\nwant exit %d and %q", code, out.String(), tt.code, tt.want)
-			}
-			b, _ := os.ReadFile(calls)
-			lines := strings.Split(strings.TrimSpace(string(b)), "\n")
 			if len(lines) != tt.wantCalls {
-				t.Errorf("aws calls:\n%s\nwant %d", b, tt.wantCalls)
+				t.Errorf("aws calls:\n%s\nwant %d", strings.Join(lines, "\n"), tt.wantCalls)
 			}
 			if tt.wantCalls == 2 && !strings.Contains(lines[1], "describe-alarms --alarm-names "+names+" --state-value ALARM") {
 				t.Errorf("describe-alarms call = %q, want the stack's three alarm names", lines[1])
