@@ -169,6 +169,11 @@ func serviceMetrics(p Props) [][]widget {
 			graph{title: "Vault: generation and freshness age (s)", width: 8, metrics: []metric{m("VaultGeneration", "Maximum", "generation"), m("VaultFreshnessAge", "Maximum", "age (s)")}},
 		},
 		{
+			graph{title: "Admission: in flight and refused", width: 8, metrics: []metric{m("AdmissionInflight", "Maximum", "in flight"), m("AdmissionRefused", "Sum", "refused")}},
+			graph{title: "Waiting (ms): admission queue and pool acquire", width: 8, metrics: []metric{m("AdmissionQueueTime", "Sum", "admission queue"), m("DBPoolAcquireWait", "Sum", "pool acquire")}},
+			graph{title: "Database pool: connections in use", width: 8, metrics: []metric{m("DBPoolInUse", "Maximum", "in use")}},
+		},
+		{
 			graph{title: "Requests by route", width: 8, searches: []search{route("Requests", "Sum")}},
 			graph{title: "5xx by route", width: 8, searches: []search{route("Errors5xx", "Sum")}},
 			graph{title: "p99 latency by route (ms)", width: 8, searches: []search{route("Latency", "p99")}},
