@@ -1,6 +1,7 @@
 package docs
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -133,11 +134,21 @@ var link = regexp.MustCompile(`\]\(([^)\s]+)\)`)
 // TestLinksResolve: every relative link names a file that exists, and a heading in it.
 func TestLinksResolve(t *testing.T) {
 	root := testenv.RepoRoot(t)
+	exists := func(path string) bool { _, err := os.Stat(filepath.Join(root, path)); return err == nil }
+	for _, problem := range brokenLinks(pages(t), exists) {
+		t.Error(problem)
+	}
+}
+
+// brokenLinks lists each relative link to a file that does not exist, or to a heading its page
+// does not have.
+func brokenLinks(ps []page, exists func(path string) bool) []string {
 	anchors := map[string][]string{}
-	for _, p := range pages(t) {
+	for _, p := range ps {
 		anchors[p.path] = headingAnchors(p.text)
 	}
-	for _, p := range pages(t) {
+	var out []string
+	for _, p := range ps {
 		for _, m := range link.FindAllStringSubmatch(p.text, -1) {
 			target := m[1]
 			if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
@@ -147,15 +158,29 @@ func TestLinksResolve(t *testing.T) {
 			path := p.path
 			if file != "" {
 				path = filepath.ToSlash(filepath.Join(filepath.Dir(p.path), file))
-				if _, err := os.Stat(filepath.Join(root, path)); err != nil {
-					t.Errorf("%s links to %s, which does not exist", p.path, target)
+				if !exists(path) {
+					out = append(out, fmt.Sprintf("%s links to %s, which does not exist", p.path, target))
 					continue
 				}
 			}
 			if anchor != "" && !contains(anchors[path], anchor) {
-				t.Errorf("%s links to %s, but %s has no heading #%s", p.path, target, path, anchor)
+				out = append(out, fmt.Sprintf("%s links to %s, but %s has no heading #%s", p.path, target, path, anchor))
 			}
 		}
+	}
+	return out
+}
+
+// TestBrokenLinksAreFound: a missing page and a missing heading are both named.
+func TestBrokenLinksAreFound(t *testing.T) {
+	ps := []page{
+		parse("README.md", "# keel\n\nSee [security](docs/security.md#least-privilege), [gone](docs/gone.md) and [here](#keel).\n"),
+		parse("docs/security.md", "# Security\n\n## Scoped bootstrap\n"),
+	}
+	exists := func(path string) bool { return path == "README.md" || path == "docs/security.md" }
+	got := brokenLinks(ps, exists)
+	if len(got) != 2 || !strings.Contains(got[0], "no heading #least-privilege") || !strings.Contains(got[1], "docs/gone.md, which does not exist") {
+		t.Errorf("broken links found: %q", got)
 	}
 }
 
@@ -195,11 +220,22 @@ func contains(list []string, s string) bool {
 }
 
 // TestNoConflictMarkers: a merge's conflict markers committed into a page.
+var conflictMarker = regexp.MustCompile(`(?m)^(<<<<<<< |=======$|>>>>>>> )`)
+
 func TestNoConflictMarkers(t *testing.T) {
-	marker := regexp.MustCompile(`(?m)^(<<<<<<< |=======$|>>>>>>> )`)
 	for _, p := range pages(t) {
-		if loc := marker.FindStringIndex(p.text); loc != nil {
+		if loc := conflictMarker.FindStringIndex(p.text); loc != nil {
 			t.Errorf("%s holds a merge conflict marker at byte %d", p.path, loc[0])
 		}
+	}
+}
+
+func TestConflictMarkersAreFound(t *testing.T) {
+	damaged := "# keel\n\n<<<<<<< HEAD\nours\n=======\ntheirs\n>>>>>>> keel/cli\n"
+	if conflictMarker.FindStringIndex(damaged) == nil {
+		t.Error("a page with a merge conflict passed")
+	}
+	if conflictMarker.FindStringIndex("# keel\n\nA heading underline:\n\n==== is not a marker\n") != nil {
+		t.Error("a sound page failed")
 	}
 }
